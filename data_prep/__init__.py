@@ -1,0 +1,1 @@
+"""Prepare OpenForensics-layout datasets: find/validate them, extract face crops, make SBI pseudo-fakes."""

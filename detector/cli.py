@@ -1,0 +1,86 @@
+"""python -m detector PATH... : scan images and videos; JSON Lines (default) or CSV on stdout.
+
+Exit status: 0 when every file was analysed (whatever the verdicts), 1 when some file failed, 2 when the
+model could not be loaded."""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+
+CSV_COLUMNS = ["path", "kind", "verdict", "fake_probability", "faces", "persons", "frames", "message"]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m detector", description="Deepfake detector: scan images and videos.")
+    p.add_argument("paths", nargs="+", help="image/video files or folders (searched recursively)")
+    p.add_argument("--csv", action="store_true", help="write a CSV table instead of JSON Lines")
+    p.add_argument("--model", default=None, help="model name in models/ (default: the card marked default)")
+    p.add_argument("--models-dir", default=None, help="folder holding NAME.keras + NAME.json")
+    p.add_argument("--threshold", type=float, default=None, help="fake if probability >= this (default: model card)")
+    p.add_argument("--frames", type=int, default=32, help="frames sampled per video")
+    p.add_argument("--strategy", choices=sorted(STRATEGIES), default=DEFAULT_STRATEGY, help="video aggregation")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return p.parse_args(argv)
+
+
+def _row(r) -> dict:
+    d = r.to_dict()
+    return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "fake_probability": d["fake_probability"],
+            "faces": len(d["faces"]), "persons": len(d["persons"]), "frames": len(d["frames"]), "message": d["message"] or ""}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .errors import ModelError
+    from .pipeline import Detector, iter_media
+
+    err = Console(stderr=True)
+    files = list(iter_media(args.paths))
+    if not files:
+        err.print("No image or video files found in the given paths.")
+        return 1
+    try:
+        with err.status("Loading face detector and model..."):
+            detector = Detector(model=args.model, models_dir=args.models_dir)
+    except ModelError as e:
+        err.print(f"[red]error:[/] {e}")
+        return 2
+    err.print(f"model {detector.card.name} (threshold {detector.card.threshold:.3f}) on {detector.device}")
+    writer = csv.DictWriter(sys.stdout, CSV_COLUMNS) if args.csv else None
+    if writer:
+        writer.writeheader()
+    failed = 0
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, disable=args.no_progress, transient=False)
+    with progress:
+        files_task = progress.add_task("files", total=len(files))
+        frames_task = progress.add_task("frames", total=None, visible=False)
+
+        def on_frame(done, total):
+            progress.update(frames_task, completed=done, total=total, visible=True)
+
+        for path in files:
+            progress.update(files_task, description=f"files ({os.path.basename(path)[:30]})")
+            r = detector.analyse_path(path, n_frames=args.frames, strategy=args.strategy, threshold=args.threshold,
+                                      progress=on_frame)
+            progress.update(frames_task, visible=False, completed=0)
+            if r.verdict == "error":
+                failed += 1
+                progress.console.print(f"[red]{path}[/]: {r.message}")
+            if writer:
+                writer.writerow(_row(r))
+            else:
+                sys.stdout.write(r.to_json() + "\n")
+            sys.stdout.flush()
+            progress.advance(files_task)
+    err.print(f"{len(files)} files, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,146 @@
+"""Classify stage: a Keras face classifier plus its JSON model card.
+
+Contract (what any model in models/ must honour):
+  models/NAME.keras  - a Keras 3 model: input (N, S, S, 3) float 0-255 RGB face crops framed by
+                       detector.preprocess.crop_face; output (N, 1) = probability that the face is FAKE.
+  models/NAME.json   - its card: {"name", "input_size": S, "threshold", "output": "fake_probability", ...}
+Models load with Keras safe_mode=True: a model file cannot run arbitrary Python (no Lambda layers).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .device import tf_device
+from .errors import ModelError
+from .preprocess import resize_for_model
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+GRADCAM_LAYER = "top_activation"  # EfficientNetV2's last convolutional feature map
+
+
+@dataclass
+class ModelCard:
+    name: str
+    input_size: int
+    threshold: float = 0.5
+    output: str = "fake_probability"
+    default: bool = False
+    info: dict = field(default_factory=dict)  # everything else in the card (data, metrics, licence...)
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelCard":
+        try:
+            raw = json.loads(Path(path).read_text())
+            card = cls(
+                name=str(raw["name"]),
+                input_size=int(raw["input_size"]),
+                threshold=float(raw.get("threshold", 0.5)),
+                output=str(raw.get("output", "fake_probability")),
+                default=bool(raw.get("default", False)),
+                info=raw,
+            )
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"Model card {path} is unreadable or incomplete: {e}") from None
+        if card.output != "fake_probability":
+            raise ModelError(f"Model card {path}: output must be 'fake_probability', got {card.output!r}")
+        return card
+
+
+def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:
+    """name -> .keras path for every model in the folder that has a card beside it. Default model first."""
+    models_dir = Path(models_dir)
+    found = {}
+    for card_path in sorted(models_dir.glob("*.json")):
+        if card_path.with_suffix(".keras").exists():
+            found[card_path.stem] = card_path.with_suffix(".keras")
+    defaults = [n for n, p in found.items() if ModelCard.load(p.with_suffix(".json")).default]
+    return {n: found[n] for n in defaults + [n for n in found if n not in defaults]}
+
+
+def build_classifier(input_size: int, weights: str | None = None, dropout: float = 0.2):
+    """EfficientNetV2B0 with a single sigmoid output, built flat (no nested model) so Grad-CAM can reach
+    the last conv layer. Pixels in 0-255: the backbone normalises inside (include_preprocessing=True)."""
+    import keras
+
+    inputs = keras.Input((input_size, input_size, 3), name="face")
+    backbone = keras.applications.EfficientNetV2B0(
+        include_top=False, weights=weights, input_tensor=inputs, include_preprocessing=True
+    )
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(backbone.output)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake_probability")(x)
+    return keras.Model(inputs, outputs, name="deepfake_efficientnetv2b0")
+
+
+class Classifier:
+    """A loaded model + card. `score` runs batches through one traced tf.function (not model.predict,
+    which costs ~200 ms per call), on the GPU when TensorFlow sees one."""
+
+    def __init__(self, model_path: Path | str, card: ModelCard | None = None, batch_size: int = 32):
+        import keras
+        import tensorflow as tf
+
+        model_path = Path(model_path)
+        if not model_path.exists():
+            raise ModelError(f"No model file at {model_path}")
+        self.card = card or ModelCard.load(model_path.with_suffix(".json"))
+        self.device, self.device_description = tf_device()
+        self.batch_size = batch_size
+        try:
+            with tf.device(self.device):
+                self.model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
+        except Exception as e:  # keras raises many types for a bad file
+            raise ModelError(f"Model {model_path} cannot be loaded safely: {e}") from None
+        shape = tuple(self.model.input_shape[1:])
+        if shape != (self.card.input_size, self.card.input_size, 3):
+            raise ModelError(f"Model input {shape} does not match its card's input_size {self.card.input_size}")
+        size = self.card.input_size
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)], reduce_retracing=True)
+        def _score(crops):
+            return tf.reshape(tf.cast(self.model(resize_for_model(crops, size), training=False), tf.float32), [-1])
+
+        self._score = _score
+
+    @property
+    def input_size(self) -> int:
+        return self.card.input_size
+
+    @property
+    def threshold(self) -> float:
+        return self.card.threshold
+
+    def score(self, crops: list[np.ndarray]) -> np.ndarray:
+        """RGB uint8 face crops (any sizes) -> fake probabilities, shape (N,)."""
+        import cv2
+        import tensorflow as tf
+
+        if not crops:
+            return np.zeros((0,), np.float32)
+        # Crops differ in size; bring them to a common size first with the same area filter, at >= model size
+        # so the shared resize_for_model makes the final step exactly as in training (224 -> S).
+        side = 224
+        batch = np.stack([c if c.shape[:2] == (side, side) else cv2.resize(c, (side, side), interpolation=cv2.INTER_AREA) for c in crops])
+        out = []
+        with tf.device(self.device):
+            for i in range(0, len(batch), self.batch_size):
+                out.append(self._score(tf.constant(batch[i : i + self.batch_size])).numpy())
+        return np.concatenate(out)
+
+
+def load_classifier(name: str | None = None, models_dir: Path | str | None = None) -> Classifier:
+    """The named model from models_dir (default: $DEEPFAKE_MODELS_DIR or the bundled models/)."""
+    models_dir = Path(models_dir or os.environ.get("DEEPFAKE_MODELS_DIR") or MODELS_DIR)
+    models = available_models(models_dir)
+    if not models:
+        raise ModelError(f"No model (NAME.keras with NAME.json) in {models_dir}. Train one: python train.py --data DIR")
+    if name is None:
+        name = next(iter(models))
+    if name not in models:
+        raise ModelError(f"No model named {name!r} in {models_dir}; available: {', '.join(models)}")
+    return Classifier(models[name])

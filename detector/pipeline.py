@@ -1,0 +1,188 @@
+"""The whole path: decode -> faces -> crop -> classify -> aggregate. One Detector per process, thread-safe."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate
+from .decode import kind_of, load_image, probe_video, sample_frames
+from .errors import InputError
+from .faces import Face, FaceDetector
+from .model import load_classifier
+from .preprocess import crop_face
+from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, verdict_for
+from .tracks import link_tracks
+
+THUMB_SIDE = 640  # video frames kept for display are shrunk to this
+
+
+class Detector:
+    def __init__(self, model: str | None = None, models_dir: str | os.PathLike | None = None,
+                 detect_max_side: int = 640, min_face_confidence: float = 0.8):
+        self.classifier = load_classifier(model, models_dir)
+        self.faces = FaceDetector(max_side=detect_max_side, min_confidence=min_face_confidence)
+
+    @property
+    def card(self):
+        return self.classifier.card
+
+    @property
+    def device(self) -> str:
+        return self.classifier.device_description
+
+    def _face_results(self, faces: list[Face], scores, threshold, frame=None, persons=None) -> list[FaceResult]:
+        return [
+            FaceResult(box=f.box, confidence=f.confidence, landmarks=f.landmarks, fake_probability=float(s),
+                       verdict=verdict_for(float(s), threshold), frame=frame,
+                       person=None if persons is None else persons[i])
+            for i, (f, s) in enumerate(zip(faces, scores))
+        ]
+
+    # ------------------------------------------------------------------ images
+    def analyse_image(self, source, name: str = "image", threshold: float | None = None) -> AnalysisResult:
+        """source: path, bytes or an RGB uint8 array. Raises InputError for unreadable input."""
+        threshold = self.card.threshold if threshold is None else threshold
+        t0 = time.perf_counter()
+        image = source if isinstance(source, np.ndarray) else load_image(source)
+        t1 = time.perf_counter()
+        faces = self.faces.detect([image])[0]
+        t2 = time.perf_counter()
+        crops = [crop_face(image, f.box) for f in faces]
+        scores = self.classifier.score(crops)
+        t3 = time.perf_counter()
+        res = AnalysisResult(path=name, verdict="no_face", kind="image", model=self.card.name, threshold=threshold,
+                             width=image.shape[1], height=image.shape[0],
+                             timings={"decode": t1 - t0, "detect": t2 - t1, "classify": t3 - t2})
+        res.artifacts = {"image": image, "crops": crops}
+        if not faces:
+            res.message = "No face found in the image."
+            return res
+        res.faces = self._face_results(faces, scores, threshold)
+        res.fake_probability = float(np.max(scores))  # as fake as its most fake face
+        res.verdict = verdict_for(res.fake_probability, threshold)
+        return res
+
+    # ------------------------------------------------------------------ videos
+    def analyse_video(self, path: str, name: str | None = None, n_frames: int = 32,
+                      strategy: str = DEFAULT_STRATEGY, threshold: float | None = None,
+                      progress: Callable[[int, int], None] | None = None, keep_frames: bool = False) -> AnalysisResult:
+        """Sample n_frames evenly, find and score faces, link them into persons. Raises InputError."""
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}")
+        threshold = self.card.threshold if threshold is None else threshold
+        info = probe_video(path)
+        timings = {"decode": 0.0, "detect": 0.0, "classify": 0.0, "aggregate": 0.0}
+        sampled: list[tuple[int, float]] = []
+        faces_per_frame: list[list[Face]] = []
+        crops_per_frame: list[list[np.ndarray]] = []
+        thumbs: dict[int, np.ndarray] = {}
+        batch: list[tuple[int, float, np.ndarray]] = []
+
+        def flush():
+            t = time.perf_counter()
+            found = self.faces.detect([im for _, _, im in batch])
+            timings["detect"] += time.perf_counter() - t
+            for (idx, ts, im), fs in zip(batch, found):
+                sampled.append((idx, ts))
+                faces_per_frame.append(fs)
+                crops_per_frame.append([crop_face(im, f.box) for f in fs])
+                if keep_frames:
+                    s = min(1.0, THUMB_SIDE / max(im.shape[:2]))
+                    import cv2
+                    thumbs[idx] = cv2.resize(im, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else im
+            batch.clear()
+
+        t = time.perf_counter()
+        for item in sample_frames(path, n_frames, progress=progress):
+            timings["decode"] += time.perf_counter() - t
+            batch.append(item)
+            if len(batch) == self.faces.batch_size:
+                flush()
+            t = time.perf_counter()
+        timings["decode"] += time.perf_counter() - t
+        if batch:
+            flush()
+        if not sampled:
+            raise InputError("No frame of the video could be decoded.")
+
+        # Frames can arrive out of order (see decode.sample_frames); tracking needs time order.
+        order = sorted(range(len(sampled)), key=lambda i: sampled[i][0])
+        sampled = [sampled[i] for i in order]
+        faces_per_frame = [faces_per_frame[i] for i in order]
+        crops = [c for i in order for c in crops_per_frame[i]]
+        t = time.perf_counter()
+        scores = self.classifier.score(crops)
+        timings["classify"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        ids = link_tracks([[f.box for f in fs] for fs in faces_per_frame])
+        res = AnalysisResult(path=name or str(path), verdict="no_face", kind="video", model=self.card.name,
+                             threshold=threshold, strategy=strategy, width=info.width, height=info.height,
+                             duration_s=info.duration_s)
+        k = 0
+        per_person: dict[int, list[tuple[int, float]]] = {}
+        for (idx, ts), fs, tids in zip(sampled, faces_per_frame, ids):
+            s = scores[k : k + len(fs)]
+            k += len(fs)
+            res.faces += self._face_results(fs, s, threshold, frame=idx, persons=tids)
+            res.frames.append(FrameResult(frame=idx, time_s=ts, n_faces=len(fs),
+                                          fake_probability=float(np.max(s)) if len(fs) else None))
+            for tid, sc in zip(tids, s):
+                per_person.setdefault(tid, []).append((idx, float(sc)))
+        res.artifacts = {"crops": crops, "frames": thumbs}
+        if not per_person:
+            res.message = f"No face found in the {len(sampled)} sampled frames."
+            timings["aggregate"] = time.perf_counter() - t
+            res.timings = timings
+            return res
+        # A track seen in very few frames is most likely a false detection: shown, but not deciding.
+        longest = max(len(v) for v in per_person.values())
+        min_len = min(3, longest)
+        for tid, items in sorted(per_person.items()):
+            p = aggregate([[sc] for _, sc in items], strategy)
+            res.persons.append(PersonResult(person=tid, fake_probability=p, verdict=verdict_for(p, threshold),
+                                            n_faces=len(items), frames=[i for i, _ in items],
+                                            counted=len(items) >= min_len))
+        # The video is as fake as its most fake person.
+        res.fake_probability = max(p.fake_probability for p in res.persons if p.counted)
+        res.verdict = verdict_for(res.fake_probability, threshold)
+        all_frames = [[f.fake_probability for f in res.faces if f.frame == idx] for idx, _ in sampled]
+        res.strategy_scores = {name: aggregate(all_frames, name) for name in STRATEGIES}
+        timings["aggregate"] = time.perf_counter() - t
+        res.timings = timings
+        return res
+
+    # ------------------------------------------------------------------ any file
+    def analyse_path(self, path: str | os.PathLike, **video_kw) -> AnalysisResult:
+        """Image or video by extension (unknown extension: try image, then video). Input problems come back
+        as an 'error' result with a message, never as an exception."""
+        path = str(path)
+        kind = kind_of(path)
+        try:
+            if not os.path.isfile(path):
+                raise InputError("No such file.")
+            if kind == "video":
+                return self.analyse_video(path, **video_kw)
+            if kind == "image":
+                return self.analyse_image(path, name=path, threshold=video_kw.get("threshold"))
+            try:
+                return self.analyse_image(path, name=path, threshold=video_kw.get("threshold"))
+            except InputError:
+                return self.analyse_video(path, **video_kw)
+        except InputError as e:
+            return AnalysisResult.error(path, str(e), kind=kind)
+
+
+def iter_media(paths, recursive: bool = True):
+    """Expand files and folders into media files (folders: images and videos by extension, sorted)."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            yield from (str(f) for f in sorted(p.glob(pattern)) if f.is_file() and kind_of(str(f)))
+        else:
+            yield str(p)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One command each:  ./run.sh app   (set up + serve the Streamlit app on the bundled model)
+#                    ./run.sh test  (set up + run the whole test suite, browser tests included)
+# Setup is idempotent: a .venv beside this file, packages pinned in requirements*.txt.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+
+venv() {  # $1 = requirements file
+  if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+  local stamp=".venv/.installed-$(cat requirements.txt "$1" | sha1sum | cut -c1-12)"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -r "$1"
+    touch "$stamp"
+  fi
+}
+
+chromium() {  # Debian's Chromium for the real-browser tests (never `playwright install`: no downloads here)
+  if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+case "${1:-}" in
+  app)
+    venv requirements.txt
+    exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "${@:2}"
+    ;;
+  test)
+    venv requirements-dev.txt
+    chromium
+    exec .venv/bin/python -m pytest "${@:2}"
+    ;;
+  *)
+    echo "usage: ./run.sh app | test [extra args]" >&2
+    exit 2
+    ;;
+esac

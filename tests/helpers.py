@@ -1,0 +1,14 @@
+"""Helpers shared by tests."""
+from pathlib import Path
+
+
+def write_video(path: Path, frames, fps: float = 25.0, fourcc: str = "mp4v") -> Path:
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert vw.isOpened()
+    for f in frames:
+        vw.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    vw.release()
+    return path

@@ -1,0 +1,52 @@
+"""The CLI as users and other tools run it: a real subprocess over a folder of good and bad files."""
+import csv
+import io
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from conftest import ROOT
+
+
+def run_cli(*args, models_dir):
+    return subprocess.run([sys.executable, "-m", "detector", *map(str, args), "--models-dir", str(models_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_scans_folder_reports_errors_and_continues(tmp_path, tiny_models_dir, astronaut, face_video):
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    Image.fromarray(astronaut).save(d / "a_face.jpg")
+    Image.new("RGB", (200, 200), "gray").save(d / "b_blank.png")
+    (d / "c_text.jpg").write_text("not an image")
+    (d / "sub" / "d_clip.mp4").write_bytes(face_video.read_bytes())
+    (d / "notes.txt").write_text("ignored: not media")
+
+    p = run_cli(d, "--frames", "4", models_dir=tiny_models_dir)
+    assert p.returncode == 1, p.stderr  # one file failed
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    by_name = {r["path"].split("/")[-1]: r for r in rows}
+    assert list(by_name) == ["a_face.jpg", "b_blank.png", "c_text.jpg", "d_clip.mp4"]
+    assert by_name["a_face.jpg"]["verdict"] in ("real", "fake") and len(by_name["a_face.jpg"]["faces"]) == 1
+    assert by_name["b_blank.png"]["verdict"] == "no_face" and by_name["b_blank.png"]["fake_probability"] is None
+    assert by_name["c_text.jpg"]["verdict"] == "error" and by_name["c_text.jpg"]["message"]
+    clip = by_name["d_clip.mp4"]
+    assert clip["verdict"] in ("real", "fake") and len(clip["frames"]) == 4 and len(clip["persons"]) == 1
+    assert "Traceback" not in p.stderr and "4 files, 1 failed" in p.stderr
+
+
+def test_cli_csv_and_exit_zero(tmp_path, tiny_models_dir, astronaut):
+    Image.fromarray(astronaut).save(tmp_path / "face.png")
+    p = run_cli(tmp_path / "face.png", "--csv", "--no-progress", models_dir=tiny_models_dir)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert len(rows) == 1 and rows[0]["verdict"] in ("real", "fake") and rows[0]["faces"] == "1"
+    assert 0 <= float(rows[0]["fake_probability"]) <= 1
+
+
+def test_cli_without_model_says_so(tmp_path, astronaut):
+    Image.fromarray(astronaut).save(tmp_path / "face.png")
+    p = run_cli(tmp_path / "face.png", models_dir=tmp_path / "no-models")
+    assert p.returncode == 2 and "No model" in p.stderr and "Traceback" not in p.stderr

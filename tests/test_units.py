@@ -1,0 +1,69 @@
+"""Unit tests of the pure parts: framing, aggregation, tracking, metrics, frame sampling."""
+import numpy as np
+import pytest
+
+from detector import aggregate as agg
+from detector.decode import sample_indices
+from detector.metrics import best_threshold, binary_report, roc_auc
+from detector.preprocess import crop_box, crop_face
+from detector.tracks import link_tracks
+
+
+def test_crop_box_frames_like_dfdc_faces():
+    # A 100x125 MTCNN box: the crop is a square ~1.15 box widths wide, shifted slightly down.
+    x1, y1, x2, y2 = crop_box((100, 100, 200, 225), (1000, 1000, 3))
+    assert x2 - x1 == y2 - y1
+    assert 110 <= x2 - x1 <= 122
+    assert (y1 + y2) / 2 > 162.5  # centre below the box centre
+
+
+def test_crop_face_pads_at_the_border():
+    img = np.full((100, 100, 3), 7, np.uint8)
+    crop = crop_face(img, (-20, -20, 40, 50))
+    assert crop.shape[0] == crop.shape[1] > 0
+    assert (crop == 7).all()  # edge-replicated, no black frame
+
+
+def test_resize_for_model_keeps_0_255_range():
+    from detector.preprocess import resize_for_model
+
+    out = resize_for_model(np.full((2, 224, 224, 3), 255, np.uint8), 128).numpy()
+    assert out.shape == (2, 128, 128, 3) and out.dtype == np.float32
+    assert np.allclose(out, 255.0)  # Keras EfficientNetV2 expects 0-255, not 0-1
+
+
+def test_strategies():
+    frames = [[0.9, 0.1], [0.95, 0.2], [0.85]]
+    assert agg.mean(frames) == pytest.approx(np.mean([0.9, 0.1, 0.95, 0.2, 0.85]))
+    assert agg.max_face_mean(frames) == pytest.approx(np.mean([0.9, 0.95, 0.85]))
+    assert agg.confident_mean(frames) == pytest.approx(np.mean([0.9, 0.95, 0.85]))  # 3/5 confidently fake
+    assert agg.confident_mean([[0.05], [0.1], [0.15]]) == pytest.approx(0.1)
+    assert agg.confident_mean([[0.3], [0.9], [0.1], [0.5], [0.5]]) == pytest.approx(0.46)
+    assert agg.aggregate([[], []]) is None  # no face: no made-up score
+    with pytest.raises(ValueError):
+        agg.aggregate([[0.5]], "nope")
+
+
+def test_tracks_follow_two_people():
+    a = lambda x: (x, 100, x + 80, 200)  # noqa: E731
+    b = lambda x: (x + 400, 100, x + 480, 200)  # noqa: E731
+    frames = [[a(0), b(0)], [b(5), a(5)], [a(10)], [], [b(15), a(15)]]
+    ids = link_tracks(frames)
+    assert ids[0] == [0, 1] and ids[1] == [1, 0] and ids[2] == [0] and ids[4] == [1, 0]
+
+
+def test_sample_indices_even_and_bounded():
+    idx = sample_indices(300, 32)
+    assert len(idx) == 32 and idx[0] >= 0 and idx[-1] < 300
+    assert max(np.diff(idx)) - min(np.diff(idx)) <= 1
+    assert sample_indices(5, 32) == [0, 1, 2, 3, 4]
+    assert sample_indices(0, 32) == []
+
+
+def test_metrics():
+    y = [0, 0, 1, 1]
+    assert roc_auc(y, [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    assert roc_auc(y, [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)
+    t = best_threshold(y, [0.1, 0.2, 0.7, 0.8])
+    rep = binary_report(y, [0.1, 0.2, 0.7, 0.8], t)
+    assert rep["accuracy"] == 1.0 and rep["confusion_matrix"] == [[2, 0], [0, 2]]
