@@ -37,7 +37,7 @@ def parse_args(argv=None):
     p.add_argument("--out", default=str(MODELS_DIR), help="folder for the model and card")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
     p.add_argument("--input-size", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup-epochs", type=float, default=0.5)

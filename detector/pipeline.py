@@ -58,13 +58,20 @@ class Detector:
                              width=image.shape[1], height=image.shape[0],
                              timings={"decode": t1 - t0, "detect": t2 - t1, "classify": t3 - t2})
         res.artifacts = {"image": image, "crops": crops}
-        if not faces:
-            res.message = "No face found in the image."
-            return res
         res.faces = self._face_results(faces, scores, threshold)
-        res.fake_probability = float(np.max(scores))  # as fake as its most fake face
-        res.verdict = verdict_for(res.fake_probability, threshold)
-        return res
+        return decide(res, threshold)
+
+    def analyse_face_crop(self, image: np.ndarray, name: str = "face", threshold: float | None = None) -> AnalysisResult:
+        """Score an image that already is a face crop framed like the training data (a dataset image, a game
+        card), without face detection: the whole image is the face."""
+        threshold = self.card.threshold if threshold is None else threshold
+        h, w = image.shape[:2]
+        score = float(self.classifier.score([image])[0])
+        res = AnalysisResult(path=name, verdict="real", kind="image", model=self.card.name, width=w, height=h,
+                             faces=[FaceResult(box=(0.0, 0.0, float(w), float(h)), confidence=1.0, landmarks={},
+                                               fake_probability=score, verdict="real")])
+        res.artifacts = {"image": image, "crops": [image]}
+        return decide(res, threshold)
 
     # ------------------------------------------------------------------ videos
     def analyse_video(self, path: str, name: str | None = None, n_frames: int = 32,
@@ -124,34 +131,14 @@ class Detector:
                              threshold=threshold, strategy=strategy, width=info.width, height=info.height,
                              duration_s=info.duration_s)
         k = 0
-        per_person: dict[int, list[tuple[int, float]]] = {}
         for (idx, ts), fs, tids in zip(sampled, faces_per_frame, ids):
             s = scores[k : k + len(fs)]
             k += len(fs)
             res.faces += self._face_results(fs, s, threshold, frame=idx, persons=tids)
             res.frames.append(FrameResult(frame=idx, time_s=ts, n_faces=len(fs),
                                           fake_probability=float(np.max(s)) if len(fs) else None))
-            for tid, sc in zip(tids, s):
-                per_person.setdefault(tid, []).append((idx, float(sc)))
         res.artifacts = {"crops": crops, "frames": thumbs}
-        if not per_person:
-            res.message = f"No face found in the {len(sampled)} sampled frames."
-            timings["aggregate"] = time.perf_counter() - t
-            res.timings = timings
-            return res
-        # A track seen in very few frames is most likely a false detection: shown, but not deciding.
-        longest = max(len(v) for v in per_person.values())
-        min_len = min(3, longest)
-        for tid, items in sorted(per_person.items()):
-            p = aggregate([[sc] for _, sc in items], strategy)
-            res.persons.append(PersonResult(person=tid, fake_probability=p, verdict=verdict_for(p, threshold),
-                                            n_faces=len(items), frames=[i for i, _ in items],
-                                            counted=len(items) >= min_len))
-        # The video is as fake as its most fake person.
-        res.fake_probability = max(p.fake_probability for p in res.persons if p.counted)
-        res.verdict = verdict_for(res.fake_probability, threshold)
-        all_frames = [[f.fake_probability for f in res.faces if f.frame == idx] for idx, _ in sampled]
-        res.strategy_scores = {name: aggregate(all_frames, name) for name in STRATEGIES}
+        decide(res, threshold, strategy)
         timings["aggregate"] = time.perf_counter() - t
         res.timings = timings
         return res
@@ -186,3 +173,39 @@ def iter_media(paths, recursive: bool = True):
             yield from (str(f) for f in sorted(p.glob(pattern)) if f.is_file() and kind_of(str(f)))
         else:
             yield str(p)
+
+
+def decide(res: AnalysisResult, threshold: float, strategy: str | None = None) -> AnalysisResult:
+    """(Re)compute verdicts from the face scores already in `res`: cheap, so a threshold or strategy change
+    in the app needs no new analysis. Images: as fake as the most fake face. Videos: faces grouped by person,
+    each person scored with `strategy`, the video as fake as its most fake person."""
+    res.threshold = threshold
+    for f in res.faces:
+        f.verdict = verdict_for(f.fake_probability, threshold)
+    if res.verdict == "error":
+        return res
+    if not res.faces:
+        res.verdict, res.fake_probability = "no_face", None
+        res.message = res.message or ("No face found in the image." if res.kind == "image" else
+                                      f"No face found in the {len(res.frames)} sampled frames.")
+        return res
+    if res.kind == "image":
+        res.fake_probability = max(f.fake_probability for f in res.faces)
+    else:
+        res.strategy = strategy = strategy or res.strategy or DEFAULT_STRATEGY
+        per_person: dict[int, list[FaceResult]] = {}
+        for f in res.faces:
+            per_person.setdefault(f.person, []).append(f)
+        # A track seen in very few frames is most likely a false detection: shown, but not deciding.
+        min_len = min(3, max(len(v) for v in per_person.values()))
+        res.persons = []
+        for pid, faces in sorted(per_person.items()):
+            p = aggregate([[f.fake_probability] for f in faces], strategy)
+            res.persons.append(PersonResult(person=pid, fake_probability=p, verdict=verdict_for(p, threshold),
+                                            n_faces=len(faces), frames=[f.frame for f in faces],
+                                            counted=len(faces) >= min_len))
+        res.fake_probability = max(p.fake_probability for p in res.persons if p.counted)
+        by_frame = [[f.fake_probability for f in res.faces if f.frame == fr.frame] for fr in res.frames]
+        res.strategy_scores = {name: aggregate(by_frame, name) for name in STRATEGIES}
+    res.verdict = verdict_for(res.fake_probability, threshold)
+    return res

@@ -22,8 +22,9 @@ def crop_box(box_xyxy, image_shape) -> tuple[int, int, int, int]:
     side = 0.5 * (SIDE_PER_HEIGHT * h + SIDE_PER_WIDTH * w)
     cx = 0.5 * (x1 + x2)
     cy = 0.5 * (y1 + y2) + CENTRE_SHIFT_PER_HEIGHT * h
-    half = side / 2
-    return (int(round(cx - half)), int(round(cy - half)), int(round(cx + half)), int(round(cy + half)))
+    s = max(int(round(side)), 1)
+    x1, y1 = int(round(cx - s / 2)), int(round(cy - s / 2))
+    return (x1, y1, x1 + s, y1 + s)
 
 
 def crop_face(image: np.ndarray, box_xyxy) -> np.ndarray:

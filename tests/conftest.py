@@ -56,3 +56,18 @@ def face_video(tmp_path_factory, astronaut) -> Path:
 def blank_video(tmp_path_factory) -> Path:
     frames = [np.full((240, 320, 3), 40 + i, np.uint8) for i in range(30)]
     return write_video(tmp_path_factory.mktemp("vid") / "blank.mp4", frames)
+
+
+@pytest.fixture(scope="session")
+def tiny_deck(tmp_path_factory, astronaut) -> Path:
+    """A game deck: face crops of the astronaut, 3 'real' (as is) and 3 'fake' (colour-shifted)."""
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("deck")
+    face = astronaut[40:200, 140:290]
+    for i in range(3):
+        (d / "Real").mkdir(exist_ok=True)
+        (d / "Fake").mkdir(exist_ok=True)
+        Image.fromarray(np.roll(face, i, axis=0)).save(d / "Real" / f"r{i}.jpg")
+        Image.fromarray(np.roll(face[..., ::-1], i, axis=1)).save(d / "Fake" / f"f{i}.jpg")
+    return d

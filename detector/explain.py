@@ -1,0 +1,70 @@
+"""Explain stage: Grad-CAM heatmaps (which pixels pushed the score towards "fake") and drawings for display."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .model import GRADCAM_LAYER, Classifier
+
+_lock = threading.Lock()
+
+
+def _grad_model(classifier: Classifier):
+    """Model returning (last conv feature map, fake probability); built once per classifier."""
+    with _lock:
+        gm = getattr(classifier, "_grad_model", None)
+        if gm is None:
+            import keras
+
+            m = classifier.model
+            gm = keras.Model(m.inputs, [m.get_layer(GRADCAM_LAYER).output, m.output])
+            classifier._grad_model = gm
+    return gm
+
+
+def gradcam(classifier: Classifier, crop: np.ndarray) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al. 2017) of the fake probability for one RGB face crop.
+    Returns a float32 map in [0, 1] at the crop's resolution."""
+    import cv2
+    import tensorflow as tf
+
+    from .preprocess import resize_for_model
+
+    x = resize_for_model(cv2.resize(crop, (224, 224), interpolation=cv2.INTER_AREA)[None], classifier.input_size)
+    with tf.GradientTape() as tape:
+        fmap, prob = _grad_model(classifier)(x, training=False)
+        target = prob[:, 0]
+    grads = tape.gradient(target, fmap)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0].numpy().astype(np.float32)
+    if cam.max() > 0:
+        cam /= cam.max()
+    return cv2.resize(cam, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """Blend a [0,1] heatmap (JET colours: red = strongest evidence for "fake") onto an RGB crop."""
+    import cv2
+
+    colours = cv2.cvtColor(cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
+    return (crop * (1 - alpha) + colours * alpha).astype(np.uint8)
+
+
+def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -> np.ndarray:
+    """Boxes and scores on a copy of the image: red for faces judged fake, green for real."""
+    import cv2
+
+    out = image.copy()
+    thick = max(2, int(round(max(out.shape[:2]) / 400)))
+    for i, f in enumerate(faces):
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in f.box)
+        colour = (220, 40, 40) if f.fake_probability >= threshold else (40, 180, 70)
+        cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
+        label = f"#{i + 1} {100 * f.fake_probability:.0f}% fake"
+        fs = max(0.5, thick / 3)
+        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs, thick // 2 + 1)
+        y = max(th + 4, y1 - 4)
+        cv2.rectangle(out, (x1, y - th - 4), (x1 + tw + 4, y + 2), colour, -1)
+        cv2.putText(out, label, (x1 + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255), thick // 2 + 1)
+    return out

@@ -1,0 +1,111 @@
+"""Detector: upload an image or a video, get a verdict, the faces, heatmaps and (videos) a timeline."""
+import hashlib
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from detector.aggregate import DEFAULT_STRATEGY, STRATEGIES
+from detector.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from detector.errors import InputError
+from detector.pipeline import decide
+from webui.resources import analyse_upload, get_detector, model_cards
+from webui.views import boxed_image, device_caption, face_gallery, verdict_banner
+
+st.set_page_config(page_title="Detector", page_icon="🔎", layout="wide")
+st.title("🔎 Detector")
+
+cards = model_cards()
+if not cards:
+    st.error("No model found in models/. Train one with `python train.py --data DIR` (see README).")
+    st.stop()
+with st.sidebar:
+    model_name = st.selectbox("Model", list(cards), help="The first is the default, the best measured one.")
+    threshold = st.slider("Fake threshold", 0.0, 1.0, float(round(cards[model_name].threshold, 2)), 0.01,
+                          help="A face is called fake when its probability is at least this. "
+                          "Starts at the model card's threshold (chosen on validation data).")
+    with st.expander("Advanced"):
+        strategy = st.selectbox("Video aggregation", list(STRATEGIES), index=list(STRATEGIES).index(DEFAULT_STRATEGY),
+                                help="confident_mean: average the confident frames (DFDC winner); "
+                                "max_face_mean: most fake face per frame, then mean (SBI); mean: plain mean.")
+    device_caption()
+
+detector = get_detector(model_name)
+upload = st.file_uploader(
+    "Upload an image or a video (up to 200 MB)",
+    type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
+)
+if upload is None:
+    st.info("Drop a photo (jpg, png, webp, bmp) or a video (mp4, mov, avi, webm, mkv) above.")
+    st.stop()
+
+data = upload.getvalue()
+key = ("analysis", model_name, hashlib.sha256(data).hexdigest())
+if key not in st.session_state:  # reruns (slider moves) reuse the analysis
+    bar = st.progress(0.0, text="Analysing...")
+    try:
+        result = analyse_upload(detector, upload.name, data,
+                                progress=lambda d, t: bar.progress(min(d / max(t, 1), 1.0), text=f"Frame {d} of {t}"))
+    except InputError as e:
+        result = None
+        st.session_state[key] = str(e)
+    except Exception as e:  # never a traceback in the page; the next upload still works
+        result = None
+        st.session_state[key] = f"Something went wrong while analysing this file ({type(e).__name__})."
+    else:
+        st.session_state[key] = result
+    bar.empty()
+result = st.session_state[key]
+if isinstance(result, str):
+    st.error(f"**Cannot analyse this file.** {result}", icon="⚠️")
+    st.stop()
+
+decide(result, threshold, strategy)
+st.text(f"File: {upload.name}")
+verdict_banner(result)
+st.download_button("Download the JSON report", result.to_json(indent=2), file_name="deepfake-report.json",
+                   mime="application/json")
+
+if result.kind == "image":
+    if result.faces:
+        left, right = st.columns([3, 2])
+        with left:
+            boxed_image(result.artifacts["image"], result.faces, threshold,
+                        caption=f"{len(result.faces)} face(s) found; red = judged fake, green = judged real")
+        with right:
+            st.metric("Faces found", len(result.faces))
+            st.metric("Most fake face", f"{100 * result.fake_probability:.1f}%")
+        st.subheader("Each face, and why")
+        face_gallery(detector, result.faces, result.artifacts["crops"], threshold)
+    else:
+        st.image(result.artifacts["image"], width="stretch")
+else:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Duration", f"{result.duration_s:.1f} s")
+    c2.metric("Frames analysed", len(result.frames))
+    c3.metric("People", sum(p.counted for p in result.persons))
+    c4.metric("Aggregation", result.strategy)
+    if result.faces:
+        st.subheader("Fake probability over time")
+        rows = [{"time (s)": next(fr.time_s for fr in result.frames if fr.frame == f.frame),
+                 "fake probability": f.fake_probability, "person": f"person {f.person + 1}"} for f in result.faces]
+        lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+            x="time (s):Q", y=alt.Y("fake probability:Q", scale=alt.Scale(domain=[0, 1])), color="person:N")
+        rule = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(color="red", strokeDash=[4, 4]).encode(y="y:Q")
+        st.altair_chart(lines + rule, width="stretch")
+        st.caption("Dashed red line: the threshold. Each line is one person followed through the sampled frames.")
+        st.dataframe(pd.DataFrame([{"person": p.person + 1, "fake probability": round(p.fake_probability, 3),
+                                    "verdict": p.verdict, "faces seen": p.n_faces, "counted": p.counted}
+                                   for p in result.persons]), hide_index=True)
+        st.subheader("Most suspicious frames")
+        crop_of = dict(zip(map(id, result.faces), result.artifacts["crops"]))
+        top = sorted((fr for fr in result.frames if fr.n_faces), key=lambda fr: -fr.fake_probability)[:3]
+        for fr in top:
+            faces = [f for f in result.faces if f.frame == fr.frame]
+            thumb = result.artifacts["frames"][fr.frame]
+            left, right = st.columns([3, 2])
+            with left:
+                boxed_image(thumb, faces, threshold, scale=thumb.shape[1] / result.width,
+                            caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
+            with right:
+                face_gallery(detector, faces, [crop_of[id(f)] for f in faces], threshold, columns=2)

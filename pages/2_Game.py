@@ -1,0 +1,102 @@
+"""Game: spot the fake. The player and the model answer the same face; a scoreboard keeps count."""
+import streamlit as st
+
+from detector.decode import load_image
+from detector.errors import InputError
+from webui.deck import DeckError, default_deck_path, draw_rounds, load_deck
+from webui.resources import get_detector, model_cards
+from webui.views import face_gallery
+
+ROUNDS = 10
+st.set_page_config(page_title="Spot the fake", page_icon="🎮", layout="centered")
+st.title("🎮 Spot the fake")
+
+with st.sidebar:
+    deck_path = st.text_input("Deck folder", value=default_deck_path() or "",
+                              help="A folder with Real/ and Fake/ face images (or a dataset with Test/Real, Test/Fake).")
+    rounds = st.number_input("Rounds", 2, 50, ROUNDS, help="Takes effect on the next game.")
+
+try:
+    deck = load_deck(deck_path) if deck_path else None
+except DeckError as e:
+    deck, problem = None, str(e)
+else:
+    problem = "No deck folder is set."
+if deck is None:
+    st.info(
+        f"**No deck to play with yet.** {problem}\n\n"
+        "The game needs face images sorted into two folders, `Real/` and `Fake/`, for example the `Test` split "
+        "of a dataset in the OpenForensics layout (see README, *Datasets*). Put them in a `data/` folder next to "
+        "app.py, set the environment variable `DEEPFAKE_GAME_DECK`, or type the folder in the sidebar."
+    )
+    st.stop()
+if not model_cards():
+    st.error("No model found in models/. Train one with `python train.py --data DIR` (see README).")
+    st.stop()
+detector = get_detector(None)
+
+g = st.session_state
+if "game" not in g or g.game["deck"] != deck_path:
+    g.game = {"deck": deck_path, "cards": draw_rounds(deck, int(rounds)), "i": 0, "player": 0, "model": 0,
+              "answer": None, "history": []}
+game = g.game
+n = len(game["cards"])
+
+
+def answer(choice: str) -> None:
+    game["answer"] = choice
+
+
+def next_round() -> None:
+    game["i"] += 1
+    game["answer"] = None
+
+
+def play_again() -> None:
+    del st.session_state["game"]
+
+
+s1, s2, s3 = st.columns(3)
+s1.metric("You", f"{game['player']} / {min(game['i'] + (game['answer'] is not None), n)}")
+s2.metric("Model", f"{game['model']} / {min(game['i'] + (game['answer'] is not None), n)}")
+s3.metric("Round", f"{min(game['i'] + 1, n)} of {n}")
+
+if game["i"] >= n:
+    st.subheader("Game over")
+    you, model = game["player"], game["model"]
+    st.markdown(f"You got **{you} of {n}** right; the model got **{model} of {n}**. "
+                + ("**You beat the model!** 🏆" if you > model else "It's a tie." if you == model else "The model wins this time."))
+    st.dataframe([{"round": k + 1, "truth": h["truth"], "you": h["player"], "model": h["model"],
+                   "model's fake probability": round(h["p"], 3)} for k, h in enumerate(game["history"])], hide_index=True)
+    st.button("Play again", key="again", on_click=play_again, type="primary")
+    st.stop()
+
+path, truth = game["cards"][game["i"]]
+try:
+    image = load_image(path)
+except InputError as e:  # a broken deck file: skip it rather than stop the game
+    st.warning(f"Skipping an unreadable deck image ({e}).")
+    st.button("Next round", key="skip", on_click=next_round)
+    st.stop()
+
+st.image(image, caption="Is this face real or fake?", width=320)
+if game["answer"] is None:
+    b1, b2 = st.columns(2)
+    b1.button("Real", key="real", on_click=answer, args=("real",), width="stretch")
+    b2.button("Fake", key="fake", on_click=answer, args=("fake",), width="stretch")
+    st.stop()
+
+# Reveal. The deck images are face crops framed like the training data: scored whole, no detection.
+result = detector.analyse_face_crop(image, name="card")
+model_says = result.verdict
+if len(game["history"]) == game["i"]:  # score each round once, however often the page reruns
+    game["player"] += game["answer"] == truth
+    game["model"] += model_says == truth
+    game["history"].append({"truth": truth, "player": game["answer"], "model": model_says, "p": result.fake_probability})
+    st.rerun()
+(st.success if game["answer"] == truth else st.error)(
+    f"It was **{truth.upper()}**. You said {game['answer']}: {'right' if game['answer'] == truth else 'wrong'}.")
+st.markdown(f"The model said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
+            f"{'right' if model_says == truth else 'wrong'}.")
+face_gallery(detector, result.faces, result.artifacts["crops"], result.threshold, columns=1)
+st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, type="primary")
