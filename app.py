@@ -5,7 +5,7 @@ from webui.resources import model_cards
 from webui.views import device_caption
 
 st.set_page_config(page_title="Deepfake detector", page_icon="🔎", layout="wide")
-st.title("🔎 Deepfake detector")
+st.title("Deepfake detector")
 st.markdown(
     """
 Upload a **photo or a video** and this tool finds every face (MTCNN), scores each one with a neural network
@@ -19,8 +19,8 @@ temporary file that is deleted right after.
 """
 )
 c1, c2 = st.columns(2)
-c1.page_link("pages/1_Detector.py", label="**Detector** — check your own image or video", icon="🔎")
-c2.page_link("pages/2_Game.py", label="**Game** — can you spot the fakes better than the model?", icon="🎮")
+c1.page_link("pages/1_Detector.py", label="**Detector** — check your own image or video")
+c2.page_link("pages/2_Game.py", label="**Game** — can you spot the fakes better than the model?")
 
 st.subheader("The model")
 cards = model_cards()

@@ -13,7 +13,7 @@ from webui.resources import analyse_upload, get_detector, model_cards
 from webui.views import boxed_image, device_caption, face_gallery, verdict_banner
 
 st.set_page_config(page_title="Detector", page_icon="🔎", layout="wide")
-st.title("🔎 Detector")
+st.title("Detector")
 
 cards = model_cards()
 if not cards:
@@ -57,7 +57,7 @@ if key not in st.session_state:  # reruns (slider moves) reuse the analysis
     bar.empty()
 result = st.session_state[key]
 if isinstance(result, str):
-    st.error(f"**Cannot analyse this file.** {result}", icon="⚠️")
+    st.error(f"**Cannot analyse this file.** {result}")
     st.stop()
 
 decide(result, threshold, strategy)

@@ -9,7 +9,7 @@ from webui.views import face_gallery
 
 ROUNDS = 10
 st.set_page_config(page_title="Spot the fake", page_icon="🎮", layout="centered")
-st.title("🎮 Spot the fake")
+st.title("Spot the fake")
 
 with st.sidebar:
     deck_path = st.text_input("Deck folder", value=default_deck_path() or "",
@@ -65,7 +65,7 @@ if game["i"] >= n:
     st.subheader("Game over")
     you, model = game["player"], game["model"]
     st.markdown(f"You got **{you} of {n}** right; the model got **{model} of {n}**. "
-                + ("**You beat the model!** 🏆" if you > model else "It's a tie." if you == model else "The model wins this time."))
+                + ("**You beat the model!**" if you > model else "It's a tie." if you == model else "The model wins this time."))
     st.dataframe([{"round": k + 1, "truth": h["truth"], "you": h["player"], "model": h["model"],
                    "model's fake probability": round(h["p"], 3)} for k, h in enumerate(game["history"])], hide_index=True)
     st.button("Play again", key="again", on_click=play_again, type="primary")

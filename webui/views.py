@@ -10,13 +10,13 @@ MAX_HEATMAPS = 8  # Grad-CAM costs ~0.1-0.3 s a face on a CPU
 
 def verdict_banner(result) -> None:
     if result.verdict == "fake":
-        st.error(f"### Likely FAKE — {100 * result.fake_probability:.0f}% fake probability", icon="🚨")
+        st.error(f"### Likely FAKE — {100 * result.fake_probability:.0f}% fake probability")
     elif result.verdict == "real":
-        st.success(f"### Likely REAL — {100 * result.fake_probability:.0f}% fake probability", icon="✅")
+        st.success(f"### Likely REAL — {100 * result.fake_probability:.0f}% fake probability")
     elif result.verdict == "no_face":
-        st.warning(f"### No face found\n{result.message}", icon="🙈")
+        st.warning(f"### No face found\n{result.message}")
     else:
-        st.error(f"### Cannot analyse this file\n{result.message}", icon="⚠️")
+        st.error(f"### Cannot analyse this file\n{result.message}")
     if result.threshold is not None and result.fake_probability is not None:
         st.caption(f"Called fake at or above {100 * result.threshold:.0f}% (sidebar threshold). "
                    f"Model: {result.model}.")

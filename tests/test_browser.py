@@ -1,0 +1,89 @@
+"""Real browser smoke test: Debian's Chromium driven by Playwright against a real `streamlit run` server."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed (./run.sh test installs it)"),
+]
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_models_dir, tiny_deck):
+    port = free_port()
+    env = dict(os.environ, DEEPFAKE_MODELS_DIR=str(tiny_models_dir), DEEPFAKE_GAME_DECK=str(tiny_deck))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit server did not become healthy in 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        pg = browser.new_page(viewport={"width": 1280, "height": 1000})
+        yield pg
+        browser.close()
+
+
+def test_detector_upload_to_verdict(server, page, astronaut, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    img = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut).resize((1280, 1280)).crop((0, 0, 1280, 720)).save(img)  # a 1280x720 photo
+    page.goto(f"{server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(img))
+    t0 = time.time()
+    page.get_by_text("fake probability", exact=False).first.wait_for(timeout=120_000)
+    page.get_by_text("Face #1").first.wait_for(timeout=60_000)
+    print(f"upload to verdict: {time.time() - t0:.1f} s (tiny model)")
+    page.screenshot(path=str(SHOTS / "detector.png"), full_page=True)
+    assert page.get_by_text("Likely", exact=False).count() >= 1
+
+
+def test_game_plays_one_round(server, page):
+    page.goto(f"{server}/Game")
+    page.get_by_role("button", name="Real", exact=True).wait_for(timeout=120_000)
+    page.get_by_role("button", name="Real", exact=True).click()
+    try:
+        page.get_by_text("The model said").wait_for(timeout=120_000)
+    finally:
+        page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
+    assert page.get_by_text("It was").count() >= 1
