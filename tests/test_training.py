@@ -1,0 +1,110 @@
+"""data_prep and train.py on tiny data the test makes (never ../shared): layout checks, SBI, extraction,
+and a real (tiny, seconds-long) training run that writes a loadable model + card."""
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from data_prep.dataset import DatasetError, find_split, read_pairs
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory, astronaut):
+    """OpenForensics layout with lower-case folder names: face crops of the astronaut (real) and their
+    self-blended versions (fake), 6 per class per split, with a pairs.csv."""
+    from data_prep.sbi import self_blend
+    from detector.faces import FaceDetector
+    from detector.preprocess import crop_face
+
+    root = tmp_path_factory.mktemp("data")
+    face = FaceDetector().detect([astronaut])[0][0]
+    rng = np.random.default_rng(0)
+    rows = []
+    for split in ("train", "validation", "test"):
+        for label in ("real", "fake"):
+            (root / split / label).mkdir(parents=True)
+        for i in range(6):
+            shifted = np.roll(astronaut, (i * 3, -i * 2), axis=(0, 1))
+            box = tuple(np.array(face.box) + [-i * 2, i * 3, -i * 2, i * 3])
+            crop = np.asarray(Image.fromarray(crop_face(shifted, box)).resize((224, 224)))
+            lm = {k: ((x - box[0]) * 224 / (box[2] - box[0]), (y - box[1]) * 224 / (box[3] - box[1]))
+                  for k, (x, y) in face.landmarks.items()}
+            Image.fromarray(crop).save(root / split / "real" / f"v{i}.jpg")
+            Image.fromarray(self_blend(crop, lm, rng)).save(root / split / "fake" / f"v{i}_f.jpg")
+            rows += [(f"{split}/real/v{i}.jpg", f"{split}{i}.mp4"), (f"{split}/fake/v{i}_f.jpg", f"{split}{i}.mp4")]
+    with open(root / "pairs.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("file", "original_video"), *rows])
+    return root
+
+
+def test_find_split_is_case_insensitive_and_names_what_is_missing(tiny_dataset, tmp_path):
+    s = find_split(tiny_dataset, "Train")
+    assert s.count(0) == 6 and s.count(1) == 6
+    (tmp_path / "Train" / "Real").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="holds no images"):
+        find_split(tmp_path, "Train")
+    Image.new("RGB", (8, 8)).save(tmp_path / "Train" / "Real" / "x.jpg")
+    with pytest.raises(DatasetError, match="no Fake/"):
+        find_split(tmp_path, "Train")
+    with pytest.raises(DatasetError, match="no Validation/"):
+        find_split(tmp_path, "Validation")
+
+
+def test_pairs_keep_source_and_fake_together(tiny_dataset):
+    pairs = read_pairs(tiny_dataset, find_split(tiny_dataset, "Train"))
+    assert len(pairs) == 6
+    for real, fake in pairs:
+        assert "/real/" in real and "/fake/" in fake
+        assert fake.split("/")[-1].startswith(real.split("/")[-1][:-4])
+
+
+def test_self_blend_changes_only_the_face(astronaut):
+    from data_prep.sbi import self_blend
+    from detector.faces import FaceDetector
+
+    face = FaceDetector().detect([astronaut])[0][0]
+    out = self_blend(astronaut, face.landmarks, np.random.default_rng(1))
+    diff = np.abs(out.astype(int) - astronaut.astype(int)).sum(-1)
+    x1, y1, x2, y2 = map(int, face.box)
+    assert diff[y1:y2, x1:x2].mean() > 5 * max(diff[400:, :100].mean(), 0.1)  # face changed, corner not
+
+
+def test_extract_writes_detector_crops(tmp_path, astronaut, face_video):
+    from data_prep.extract import extract
+
+    src = tmp_path / "src"
+    src.mkdir()
+    Image.fromarray(astronaut).save(src / "a.png")
+    (src / "clip.mp4").write_bytes(face_video.read_bytes())
+    (src / "broken.jpg").write_text("nope")
+    stats = extract([src], tmp_path / "out", "Train", "real", frames=3)
+    assert stats == {"files": 3, "faces": 4, "skipped": 1, "too_small": 0}
+    crops = sorted((tmp_path / "out" / "Train" / "Real").glob("*.jpg"))
+    assert len(crops) == 4 and Image.open(crops[0]).size == (224, 224)
+
+
+def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, astronaut):
+    out, cache = tmp_path / "models", tmp_path / "cache"
+    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--out", str(out),
+           "--cache-dir", str(cache), "--name", "quick"]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    card = json.loads((out / "quick.json").read_text())
+    assert card["input_size"] == 48 and card["output"] == "fake_probability" and 0 <= card["threshold"] <= 1
+    assert card["training"]["epochs_run"] == 1 and card["training"]["pairs_in_batch"] is True
+    assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
+    assert (out / "quick.png").stat().st_size > 1000  # curves + confusion matrix
+    assert not list(out.glob(".quick*"))  # no temp files left behind
+
+    from detector.pipeline import Detector
+
+    r = Detector(models_dir=out).analyse_image(astronaut)
+    assert r.model == "quick" and r.verdict in ("real", "fake")
+
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 2 and "--overwrite" in again.stderr  # never silently replaced
