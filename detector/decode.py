@@ -205,3 +205,42 @@ def sample_frames(
         if progress:
             progress(len(seen), total)
         yield idx, idx / info.fps, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def prefetch(iterable, depth: int = 8):
+    """Run a generator in a background thread, `depth` items ahead: OpenCV decoding (which releases the GIL)
+    overlaps with face detection instead of waiting for it. Exceptions are re-raised in the consumer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def worker():
+        try:
+            for item in iterable:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    t = threading.Thread(target=worker, daemon=True, name="frame-decoder")
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a worker waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)

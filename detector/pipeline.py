@@ -1,6 +1,8 @@
 """The whole path: decode -> faces -> crop -> classify -> aggregate. One Detector per process, thread-safe."""
 from __future__ import annotations
 
+import cv2
+
 import os
 import time
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate
-from .decode import kind_of, load_image, probe_video, sample_frames
+from .decode import kind_of, load_image, prefetch, probe_video, sample_frames
 from .errors import InputError
 from .faces import Face, FaceDetector
 from .model import load_classifier
@@ -110,12 +112,15 @@ class Detector:
                 crops_per_frame.append([crop_face(im, f.box) for f in fs])
                 if keep_frames:
                     s = min(1.0, THUMB_SIDE / max(im.shape[:2]))
-                    import cv2
                     thumbs[idx] = cv2.resize(im, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else im
             batch.clear()
+            if progress:
+                progress(len(sampled), max(planned[0], len(sampled)))
 
         t = time.perf_counter()
-        for item in sample_frames(path, n_frames, progress=progress):
+        # Progress is reported from this thread (UI callbacks may not run on the decoder thread), per analysed frame.
+        planned = [n_frames]
+        for item in prefetch(sample_frames(path, n_frames, progress=lambda d, total: planned.__setitem__(0, total))):
             timings["decode"] += time.perf_counter() - t
             batch.append(item)
             if len(batch) == self.faces.batch_size:

@@ -67,3 +67,19 @@ def test_metrics():
     t = best_threshold(y, [0.1, 0.2, 0.7, 0.8])
     rep = binary_report(y, [0.1, 0.2, 0.7, 0.8], t)
     assert rep["accuracy"] == 1.0 and rep["confusion_matrix"] == [[2, 0], [0, 2]]
+
+
+def test_prefetch_keeps_order_and_reraises():
+    from detector.decode import prefetch
+    from detector.errors import InputError
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise InputError("corrupt at frame 2")
+
+    it = prefetch(broken())
+    assert next(it) == 1
+    with pytest.raises(InputError, match="frame 2"):
+        next(it)
