@@ -48,6 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--patience", type=int, default=3, help="early stopping on validation AUC")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto")
     p.add_argument("--cache-dir", default=None, help="checkpoints (default ~/.cache/deepfake-detector/train/NAME)")
+    p.add_argument("--backup-every", type=int, default=100, help="save a resumable backup every N steps")
     p.add_argument("--fresh", action="store_true", help="ignore checkpoints of an earlier run of this name")
     p.add_argument("--default", action="store_true", help="mark the card as the default model")
     p.add_argument("--seed", type=int, default=1337)
@@ -55,7 +56,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.quick:
         a.input_size, a.epochs, a.batch_size, a.max_train_pairs, a.patience = 48, 1, 8, 16, 1
-        a.augment = "light"
+        a.augment, a.backup_every = "light", 2
     return a
 
 
@@ -272,13 +273,28 @@ def main(argv=None) -> int:
 
     best_weights = cache / "best.weights.h5"
     history_csv = cache / "history.csv"
+    best_ckpt = keras.callbacks.ModelCheckpoint(str(best_weights), monitor="val_auc", mode="max", save_best_only=True,
+                                                save_weights_only=True)
+    if history_csv.exists() and best_weights.exists():  # resumed: the best so far is in the log, not in memory
+        rows = history_csv.read_text().strip().splitlines()
+        col = rows[0].split(",").index("val_auc") if rows and "val_auc" in rows[0] else None
+        if col is not None and len(rows) > 1:
+            best_ckpt.best = max(float(r.split(",")[col]) for r in rows[1:])
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(cache / "backup"), save_freq=100 if not args.quick else "epoch"),
-        keras.callbacks.ModelCheckpoint(str(best_weights), monitor="val_auc", mode="max", save_best_only=True, save_weights_only=True),
+        keras.callbacks.BackupAndRestore(str(cache / "backup"), save_freq=args.backup_every),
+        best_ckpt,
         keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=args.patience),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
     ]
+    # Training time survives restarts: earlier runs' seconds are kept in the cache, updated every epoch.
+    elapsed_file = cache / "elapsed_s.json"
+    prior = json.loads(elapsed_file.read_text())["s"] if elapsed_file.exists() else 0.0
     t0 = time.time()
+
+    def record_time(*_):
+        elapsed_file.write_text(json.dumps({"s": prior + time.time() - t0}))
+
+    callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=record_time))
     model.fit(
         train_dataset(train_pairs, args, steps),
         steps_per_epoch=steps,
@@ -287,12 +303,8 @@ def main(argv=None) -> int:
         callbacks=callbacks,
         verbose=1 if sys.stderr.isatty() else 2,
     )
-    train_seconds = time.time() - t0
-    # Restart-proof total: earlier sessions' time is kept in the cache.
-    elapsed_file = cache / "elapsed_s.json"
-    prior = json.loads(elapsed_file.read_text())["s"] if elapsed_file.exists() else 0.0
-    total_seconds = prior + train_seconds
-    elapsed_file.write_text(json.dumps({"s": total_seconds}))
+    record_time()
+    total_seconds = json.loads(elapsed_file.read_text())["s"]
 
     # Serve in float32: portable to CPUs without bf16, and the weights are identical.
     keras.mixed_precision.set_global_policy("float32")
