@@ -40,22 +40,19 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-key = ("analysis", model_name, hashlib.sha256(data).hexdigest())
-if key not in st.session_state:  # reruns (slider moves) reuse the analysis
+key = (model_name, upload.name, hashlib.sha256(data).hexdigest())
+if st.session_state.get("analysis", (None,))[0] != key:  # reruns (slider moves) reuse the last analysis only
     bar = st.progress(0.0, text="Analysing...")
     try:
         result = analyse_upload(detector, upload.name, data,
                                 progress=lambda d, t: bar.progress(min(d / max(t, 1), 1.0), text=f"Frame {d} of {t}"))
     except InputError as e:
-        result = None
-        st.session_state[key] = str(e)
+        result = str(e)
     except Exception as e:  # never a traceback in the page; the next upload still works
-        result = None
-        st.session_state[key] = f"Something went wrong while analysing this file ({type(e).__name__})."
-    else:
-        st.session_state[key] = result
+        result = f"Something went wrong while analysing this file ({type(e).__name__})."
+    st.session_state["analysis"] = (key, result)
     bar.empty()
-result = st.session_state[key]
+result = st.session_state["analysis"][1]
 if isinstance(result, str):
     st.error(f"**Cannot analyse this file.** {result}")
     st.stop()
