@@ -89,8 +89,11 @@ class Detector:
     # ------------------------------------------------------------------ videos
     def analyse_video(self, path: str, name: str | None = None, n_frames: int = 32,
                       strategy: str = DEFAULT_STRATEGY, threshold: float | None = None,
-                      progress: Callable[[int, int], None] | None = None, keep_frames: bool = False) -> AnalysisResult:
-        """Sample n_frames evenly, find and score faces, link them into persons. Raises InputError."""
+                      progress: Callable[[int, int], None] | None = None, keep_frames: bool = False,
+                      track_faces: bool = True) -> AnalysisResult:
+        """Sample n_frames evenly, find and score faces, link them into persons. Raises InputError.
+        track_faces: search whole frames only every 8th sample and around known faces in between
+        (FaceDetector.detect_tracked, ~1.8x faster detection); False searches every frame whole."""
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}")
         threshold = self.card.threshold if threshold is None else threshold
@@ -104,7 +107,8 @@ class Detector:
 
         def flush():
             t = time.perf_counter()
-            found = self.faces.detect([im for _, _, im in batch])
+            frames = [im for _, _, im in batch]
+            found = self.faces.detect_tracked(frames) if track_faces else self.faces.detect(frames)
             timings["detect"] += time.perf_counter() - t
             for (idx, ts, im), fs in zip(batch, found):
                 sampled.append((idx, ts))

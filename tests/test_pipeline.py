@@ -86,3 +86,17 @@ def test_model_card_contract(tiny_models_dir, tmp_path):
         Classifier(tmp_path / "m.keras")
     with pytest.raises(ModelError, match="No model"):
         load_classifier(models_dir=tmp_path / "empty")
+
+
+def test_tracked_detection_matches_full_detection(detector, astronaut):
+    """Window search between keyframes finds the same face, in the same place, as whole-frame search."""
+    frames = [np.roll(astronaut, (2 * i, 3 * i), axis=(0, 1)) for i in range(10)]
+    full = detector.faces.detect(frames)
+    tracked = detector.faces.detect_tracked(frames, key_every=4)
+    assert [len(f) for f in tracked] == [1] * 10
+    for a, b in zip(full, tracked):
+        assert np.abs(np.array(a[0].box) - np.array(b[0].box)).max() < 12
+    # a face that appears after a face-less keyframe is still found (that frame is searched whole)
+    blank = np.full_like(astronaut, 100)
+    found = detector.faces.detect_tracked([blank, astronaut, astronaut], key_every=4)
+    assert [len(f) for f in found] == [0, 1, 1]
