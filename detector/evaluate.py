@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=0, help="at most this many images per class (0: all)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--json", default=None, help="also write the metrics here")
+    p.add_argument("--update-card", action="store_true",
+                   help="record the full-path metrics in the model card (metrics_full_path.<dataset name>)")
     args = p.parse_args(argv)
 
     import numpy as np
@@ -93,6 +95,23 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
+    if args.update_card:
+        from pathlib import Path
+
+        from .model import available_models
+
+        card_path = available_models(args.models_dir or os.environ.get("DEEPFAKE_MODELS_DIR") or
+                                     Path(__file__).resolve().parent.parent / "models")[det.card.name].with_suffix(".json")
+        card = json.loads(card_path.read_text())
+        name = Path(os.path.abspath(args.data)).name
+        entry = dict(report["full_path_all_images"], no_face=no_face, images=len(items), split=args.split,
+                     faces_found_auc=report["full_path_faces_found"]["auc"],
+                     command=f"python -m detector.evaluate {args.data} --split {args.split}")
+        card.setdefault("metrics_full_path", {})[name] = entry
+        tmp = card_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(card, indent=2))
+        os.replace(tmp, card_path)
+        print(f"recorded in {card_path}")
     return 0
 
 

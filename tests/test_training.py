@@ -108,3 +108,18 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
 
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 2 and "--overwrite" in again.stderr  # never silently replaced
+
+
+def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_dir, tmp_path, capsys):
+    import shutil
+
+    from detector.evaluate import main as evaluate
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, models)
+    assert evaluate([str(tiny_dataset), "--split", "Test", "--models-dir", str(models), "--update-card"]) == 0
+    out = capsys.readouterr().out
+    assert "12 images" in out and "full_path_all_images" in out and "as_given_crops" in out
+    entry = json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name]
+    assert entry["n"] == 12 and 0 <= entry["auc"] <= 1 and sum(map(sum, entry["confusion_matrix"])) == 12
+    assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2
