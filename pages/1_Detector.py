@@ -77,18 +77,20 @@ if result.kind == "image":
     else:
         st.image(result.artifacts["image"], width="stretch")
 else:
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     c1.metric("Duration", f"{result.duration_s:.1f} s")
     c2.metric("Frames analysed", len(result.frames))
     c3.metric("People", sum(p.counted for p in result.persons))
-    c4.metric("Aggregation", result.strategy)
+    st.caption(f"Per-person aggregation: {result.strategy} (change it under Advanced in the sidebar). "
+               f"Analysed in {sum(result.timings.values()):.1f} s.")
     if result.faces:
         st.subheader("Fake probability over time")
         rows = [{"time (s)": next(fr.time_s for fr in result.frames if fr.frame == f.frame),
                  "fake probability": f.fake_probability, "person": f"person {f.person + 1}"} for f in result.faces]
         lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
             x="time (s):Q", y=alt.Y("fake probability:Q", scale=alt.Scale(domain=[0, 1])), color="person:N")
-        rule = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(color="red", strokeDash=[4, 4]).encode(y="y:Q")
+        rule = alt.Chart(pd.DataFrame({"fake probability": [threshold]})).mark_rule(
+            color="red", strokeDash=[4, 4]).encode(y="fake probability:Q")
         st.altair_chart(lines + rule, width="stretch")
         st.caption("Dashed red line: the threshold. Each line is one person followed through the sampled frames.")
         st.dataframe(pd.DataFrame([{"person": p.person + 1, "fake probability": round(p.fake_probability, 3),

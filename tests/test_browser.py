@@ -58,7 +58,7 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        pg = browser.new_page(viewport={"width": 1280, "height": 1000})
+        pg = browser.new_page(viewport={"width": 1280, "height": 2000})
         yield pg
         browser.close()
 
@@ -83,6 +83,7 @@ def test_game_plays_one_round(server, page):
     page.get_by_role("button", name="Real", exact=True).click()
     try:
         page.get_by_text("The model said").wait_for(timeout=120_000)
+        page.get_by_role("button", name="Next round").wait_for(timeout=60_000)  # heatmap drawn above it
     finally:
         page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
     page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
