@@ -217,6 +217,7 @@ def atomic_write(path: Path, write):
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model is meant to be read by the app's user too
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
