@@ -349,7 +349,8 @@ def main(argv=None) -> int:
             "command": "python train.py " + " ".join(sys.argv[1:] if argv is None else argv),
         },
         "metrics_on_crops": {k: v for k, v in reports.items()},
-        "licence": "Trained on research/non-commercial data (DFDC terms); the model inherits those terms.",
+        "licence": f"Trained on {', '.join(Path(d).name for d in args.data)}: research / non-commercial data; "
+        "the model inherits those terms.",
     }
     atomic_write(model_path, lambda tmp: final.save(tmp))
     atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
