@@ -70,7 +70,7 @@ def make_battery(folder: Path) -> list[tuple[str, str, str]]:
         "truncated.png": (png[: len(png) // 2], "a PNG cut in half", "error:truncated or corrupt"),
         "text.jpg": (b"just some text\n" * 40, "a text file named .jpg", "error:not an image"),
         "program.jpg": (elf, "an executable named .jpg", "error:not an image"),
-        "program.mp4": (elf, "an executable named .mp4", "error:cannot be opened"),
+        "program.mp4": (elf, "an executable named .mp4", "error:a program, not a video"),
         "bomb.png": (_bomb_png(), "a PNG declaring 30000x30000 pixels", "error:too large"),
         "cmyk.jpg": (_save(pil.convert("CMYK"), "JPEG"), "a CMYK JPEG", "faces>=1"),
         "gray16.png": (_save(Image.fromarray(np.asarray(pil.convert("L")).astype(np.uint16) * 257), "PNG"),
@@ -95,22 +95,22 @@ def make_battery(folder: Path) -> list[tuple[str, str, str]]:
 
     vw = cv2.VideoWriter(str(folder / "zero_frames.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25, (320, 240))
     vw.release()
-    out.append(("zero_frames.mp4", "a video with zero frames", "error:"))
+    out.append(("zero_frames.mp4", "a video with zero frames", "error:no video frames"))
     vw = cv2.VideoWriter(str(folder / "ok.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25, (512, 512))
     for i in range(40):
         vw.write(cv2.cvtColor(np.roll(face, i, axis=1), cv2.COLOR_RGB2BGR))
     vw.release()
     good = (folder / "ok.mp4").read_bytes()
     (folder / "truncated.mp4").write_bytes(good[: len(good) // 3])
-    out.append(("truncated.mp4", "an mp4 cut to a third", "error:cannot be opened"))
+    out.append(("truncated.mp4", "an mp4 cut to a third", "error:truncated"))
     with wave.open(str(folder / "audio_only.wav"), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(16000)
         w.writeframes((np.sin(np.arange(32000) / 10) * 8000).astype(np.int16).tobytes())
-    out.append(("audio_only.wav", "an audio-only file (WAV)", "error:"))
+    out.append(("audio_only.wav", "an audio-only file (WAV)", "error:audio file"))
     (folder / "audio_only.mp4").write_bytes((folder / "audio_only.wav").read_bytes())
-    out.append(("audio_only.mp4", "audio-only data named .mp4", "error:"))
+    out.append(("audio_only.mp4", "audio-only data named .mp4", "error:audio file"))
     out.append(("ok.mp4", "a normal video (control)", "faces>=1"))
     return out
 

@@ -99,8 +99,29 @@ def _open(path: str):
         raise InputError("The file is empty.")
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
-        raise InputError("The video cannot be opened: the format is unsupported or the file is corrupt.")
+        raise InputError(f"The video cannot be opened: {_why_unreadable(path)}")
     return cap
+
+
+def _why_unreadable(path: str) -> str:
+    """A specific reason for a file OpenCV cannot open, from its first bytes (and, for MP4, its boxes)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[4:8] == b"ftyp":  # MP4 / MOV family: look for the index and a video track
+            f.seek(0)
+            data = f.read(256 * 1024 * 1024)
+            if b"moov" not in data:
+                return "the MP4 file is incomplete (truncated: its index is missing)."
+            if b"vide" not in data:
+                return "the MP4 file has no video frames (an empty video, or audio only)."
+            return "the MP4 file holds no decodable frames (empty or corrupt)."
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "this is an audio file (WAV): there is no picture to analyse."
+    if head[:3] == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2") or head[:4] == b"fLaC":
+        return "this is an audio file: there is no picture to analyse."
+    if head[:4] == b"\x7fELF" or head[:2] == b"MZ":
+        return "this is a program, not a video."
+    return "the format is unsupported or the file is corrupt."
 
 
 def probe_video(path: str) -> VideoInfo:
