@@ -68,6 +68,39 @@ class FaceDetector:
                 out.append(sorted(faces, key=lambda f: -f.confidence))
         return out
 
+    def _in_windows(self, frames: list[np.ndarray], requests: list[tuple[int, Face]], margin: float,
+                    face_px: int) -> list[Face | None]:
+        """For each (frame index, face) request, the most confident face MTCNN finds in a window around that
+        face's box (grown by `margin` on every side), the window shrunk so the face is at most `face_px` px.
+        One batched MTCNN call for all windows."""
+        import cv2
+
+        rois, owners = [], []
+        for i, f in requests:
+            h, w = frames[i].shape[:2]
+            x1, y1, x2, y2 = f.box
+            bw, bh = x2 - x1, y2 - y1
+            X1, Y1 = max(0, int(x1 - margin * bw)), max(0, int(y1 - margin * bh))
+            X2, Y2 = min(w, int(x2 + margin * bw)), min(h, int(y2 + margin * bh))
+            s = min(1.0, face_px / max(bw, bh, 1.0))
+            roi = frames[i][Y1:Y2, X1:X2]
+            rois.append(roi if s == 1.0 else cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))
+            owners.append((X1, Y1, s))
+        if not rois:
+            return []
+        with self._lock:
+            found = self._mtcnn.detect_faces(rois, box_format="xyxy")
+        out: list[Face | None] = []
+        for (ox, oy, s), dets in zip(owners, found):
+            best = max((d for d in (dets or []) if d["confidence"] >= self.min_confidence),
+                       key=lambda d: d["confidence"], default=None)
+            out.append(None if best is None else Face(
+                box=tuple(float(v) / s + o for v, o in zip(best["box"], (ox, oy, ox, oy))),
+                confidence=float(best["confidence"]),
+                landmarks={k: (float(best["keypoints"][k][0]) / s + ox, float(best["keypoints"][k][1]) / s + oy)
+                           for k in LANDMARKS}))
+        return out
+
     def detect_tracked(self, frames: list[np.ndarray], key_every: int = 8, margin: float = 0.6,
                        roi_face_px: int = 80) -> list[list[Face]]:
         """Faces in consecutive sampled video frames, cheaper than `detect` on each.
@@ -77,50 +110,21 @@ class FaceDetector:
         ~`roi_face_px` px: a few small windows cost far less than a 640 px frame, and faces move little between
         samples (~0.3 s apart). A face entering the picture is picked up at the next keyframe; frames after a
         keyframe with no face are searched whole. All windows go through MTCNN in one batched call."""
-        import cv2
-
         out: list[list[Face] | None] = [None] * len(frames)
         keys = [i for i in range(len(frames)) if i % key_every == 0]
         for i, faces in zip(keys, self.detect([frames[i] for i in keys])):
             out[i] = faces
-        rois, owners = [], []  # owners: (frame index, x offset, y offset, scale)
-        whole = []
-        for i in range(len(frames)):
-            if out[i] is not None:
-                continue
-            key_faces = out[i - i % key_every]
-            if not key_faces:
-                whole.append(i)
-                continue
-            h, w = frames[i].shape[:2]
-            for f in key_faces:
-                x1, y1, x2, y2 = f.box
-                bw, bh = x2 - x1, y2 - y1
-                X1, Y1 = max(0, int(x1 - margin * bw)), max(0, int(y1 - margin * bh))
-                X2, Y2 = min(w, int(x2 + margin * bw)), min(h, int(y2 + margin * bh))
-                s = min(1.0, roi_face_px / max(bw, bh, 1.0))
-                roi = frames[i][Y1:Y2, X1:X2]
-                rois.append(roi if s == 1.0 else cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))
-                owners.append((i, X1, Y1, s))
+        todo = [i for i in range(len(frames)) if out[i] is None]
+        whole = [i for i in todo if not out[i - i % key_every]]
         for i, faces in zip(whole, self.detect([frames[i] for i in whole])):
             out[i] = faces
-        if rois:
-            with self._lock:
-                found = self._mtcnn.detect_faces(rois, box_format="xyxy")
-            for i, _, _, _ in owners:
-                out[i] = out[i] or []
-            for (i, ox, oy, s), dets in zip(owners, found):
-                best = max((d for d in (dets or []) if d["confidence"] >= self.min_confidence),
-                           key=lambda d: d["confidence"], default=None)
-                if best is None:
-                    continue
-                face = Face(box=tuple(float(v) / s + o for v, o in zip(best["box"], (ox, oy, ox, oy))),
-                            confidence=float(best["confidence"]),
-                            landmarks={k: (float(best["keypoints"][k][0]) / s + ox, float(best["keypoints"][k][1]) / s + oy)
-                                       for k in LANDMARKS})
-                if all(_iou(face.box, g.box) < 0.5 for g in out[i]):  # overlapping windows: keep one
-                    out[i].append(face)
-        return [sorted(f or [], key=lambda x: -x.confidence) for f in out]
+        requests = [(i, f) for i in todo if i not in whole for f in out[i - i % key_every]]
+        for i in todo:
+            out[i] = out[i] or []
+        for (i, _), face in zip(requests, self._in_windows(frames, requests, margin, roi_face_px)):
+            if face is not None and all(_iou(face.box, g.box) < 0.5 for g in out[i]):  # overlapping windows: one
+                out[i].append(face)
+        return [sorted(f, key=lambda x: -x.confidence) for f in out]
 
 
 def _iou(a, b) -> float:
