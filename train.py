@@ -33,6 +33,8 @@ CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --i
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", nargs="+", required=True, help="OpenForensics-layout folder(s)")
+    p.add_argument("--validation", nargs="+", default=None,
+                   help="dataset(s) whose Validation split picks the epoch and threshold (default: every --data)")
     p.add_argument("--name", default="effnetv2b0-dfdc", help="model name: writes OUT/NAME.keras + NAME.json")
     p.add_argument("--out", default=str(MODELS_DIR), help="folder for the model and card")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
@@ -153,9 +155,10 @@ def load_splits(args):
     for root in args.data:
         tr = find_split(root, "Train")
         train_pairs += read_pairs(root, tr)
-        v = find_split(root, "Validation")
-        val["paths"] += v.paths
-        val["labels"] += v.labels
+        if args.validation is None or root in args.validation:
+            v = find_split(root, "Validation")
+            val["paths"] += v.paths
+            val["labels"] += v.labels
         try:
             t = find_split(root, "Test")
             test[Path(root).name] = {"paths": t.paths, "labels": t.labels}
