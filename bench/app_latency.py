@@ -15,36 +15,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import ROOT, free_port  # noqa: E402
+from server import ROOT, streamlit_server  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--video", default=None)
     a = ap.parse_args()
-    import subprocess
-    import urllib.request
-
     from PIL import Image
     from playwright.sync_api import sync_playwright
     from skimage import data
 
     photo = os.path.join(tempfile.mkdtemp(), "photo_1280x720.jpg")
     Image.fromarray(data.astronaut()).resize((1280, 1280)).crop((0, 0, 1280, 720)).save(photo)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     shots = ROOT / "artifacts"
     shots.mkdir(exist_ok=True)
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with streamlit_server() as url:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -73,9 +59,6 @@ def main() -> int:
             page.wait_for_timeout(1500)
             page.screenshot(path=str(shots / "app-home.png"))
             b.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     return 0
 
 

@@ -10,21 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import streamlit_server  # noqa: E402
 
 
 async def one_session(browser, url: str, image: str, i: int, timeout_s: float):
@@ -66,27 +58,11 @@ def main() -> int:
 
         image = os.path.join(tempfile.mkdtemp(), "photo.jpg")
         Image.fromarray(data.astronaut()).resize((1280, 1280)).crop((0, 0, 1280, 720)).save(image)
-    port = free_port()
-    env = dict(os.environ)
-    if a.models_dir:
-        env["DEEPFAKE_MODELS_DIR"] = a.models_dir
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    env = {"DEEPFAKE_MODELS_DIR": a.models_dir} if a.models_dir else {}
+    with streamlit_server(env) as url:
         t0 = time.perf_counter()
         results = asyncio.run(run(url, image, a.sessions, a.timeout))
         wall = time.perf_counter() - t0
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     ok = [r for r in results if not isinstance(r, BaseException)]
     for r in results:
         print(f"  session {r[0]}: {r[1]:.1f} s -> {r[2]}" if not isinstance(r, BaseException) else f"  FAILED: {r!r}")

@@ -1,11 +1,7 @@
 """Real browser smoke test: Debian's Chromium driven by Playwright against a real `streamlit run` server."""
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from PIL import Image
@@ -20,34 +16,12 @@ pytestmark = [
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tiny_models_dir, tiny_deck):
-    port = free_port()
-    env = dict(os.environ, DEEPFAKE_MODELS_DIR=str(tiny_models_dir), DEEPFAKE_GAME_DECK=str(tiny_deck))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit server did not become healthy in 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    from bench.server import streamlit_server
+
+    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir), "DEEPFAKE_GAME_DECK": str(tiny_deck)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
