@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from data_prep.dataset import find_split, read_pairs
 from detector.metrics import best_threshold, binary_report
-from detector.model import MODELS_DIR, build_classifier
+from detector.model import MODELS_DIR, atomic_write, build_classifier
 from detector.preprocess import resize_for_model
 
 CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --input-size by the shared resize
@@ -212,19 +211,6 @@ def save_plots(history_csv: Path, reports: dict, out_png: Path):
     fig.tight_layout()
     fig.savefig(out_png, dpi=80)
     plt.close(fig)
-
-
-def atomic_write(path: Path, write):
-    """Write via a temp file in the same folder, then rename: a crash never leaves a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model is meant to be read by the app's user too
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main(argv=None) -> int:

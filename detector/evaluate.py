@@ -98,19 +98,16 @@ def main(argv=None) -> int:
     if args.update_card:
         from pathlib import Path
 
-        from .model import available_models
+        from .model import atomic_write
 
-        card_path = available_models(args.models_dir or os.environ.get("DEEPFAKE_MODELS_DIR") or
-                                     Path(__file__).resolve().parent.parent / "models")[det.card.name].with_suffix(".json")
+        card_path = det.classifier.path.with_suffix(".json")
         card = json.loads(card_path.read_text())
         name = Path(os.path.abspath(args.data)).name
         entry = dict(report["full_path_all_images"], no_face=no_face, images=len(items), split=args.split,
                      faces_found_auc=report["full_path_faces_found"]["auc"],
                      command=f"python -m detector.evaluate {args.data} --split {args.split}")
         card.setdefault("metrics_full_path", {})[name] = entry
-        tmp = card_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(card, indent=2))
-        os.replace(tmp, card_path)
+        atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
         print(f"recorded in {card_path}")
     return 0
 

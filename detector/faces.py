@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .device import tf_device
+from .tracks import iou
 
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
@@ -122,12 +123,6 @@ class FaceDetector:
         for i in todo:
             out[i] = out[i] or []
         for (i, _), face in zip(requests, self._in_windows(frames, requests, margin, roi_face_px)):
-            if face is not None and all(_iou(face.box, g.box) < 0.5 for g in out[i]):  # overlapping windows: one
+            if face is not None and all(iou(face.box, g.box) < 0.5 for g in out[i]):  # overlapping windows: one
                 out[i].append(face)
         return [sorted(f, key=lambda x: -x.confidence) for f in out]
-
-
-def _iou(a, b) -> float:
-    from .tracks import iou
-
-    return iou(a, b)

@@ -86,6 +86,7 @@ class Classifier:
         import tensorflow as tf
 
         model_path = Path(model_path)
+        self.path = model_path
         if not model_path.exists():
             raise ModelError(f"No model file at {model_path}")
         self.card = card or ModelCard.load(model_path.with_suffix(".json"))
@@ -131,6 +132,23 @@ class Classifier:
             for i in range(0, len(batch), self.batch_size):
                 out.append(self._score(tf.constant(batch[i : i + self.batch_size])).numpy())
         return np.concatenate(out)
+
+
+def atomic_write(path: Path, write) -> None:
+    """write(tmp_path) into a temp file beside `path`, then rename over it: a crash never leaves a half-written
+    model or card (used by train.py and the evaluation command)."""
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model is meant to be read by the app's user too
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def load_classifier(name: str | None = None, models_dir: Path | str | None = None) -> Classifier:

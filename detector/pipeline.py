@@ -1,13 +1,12 @@
 """The whole path: decode -> faces -> crop -> classify -> aggregate. One Detector per process, thread-safe."""
 from __future__ import annotations
 
-import cv2
-
 import os
 import time
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate

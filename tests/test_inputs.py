@@ -1,7 +1,6 @@
 """Bad and unusual input: every case gives a specific InputError message (never a traceback), and the
 odd-but-valid image modes are converted correctly."""
 import io
-import os
 import struct
 import zlib
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from detector.errors import InputError, ModelError
+from detector.errors import ModelError
 from detector.model import Classifier, load_classifier
 
 
