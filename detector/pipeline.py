@@ -54,6 +54,8 @@ class Detector:
 
     def analyse_images(self, images: list[np.ndarray], names: list[str], threshold: float | None = None) -> list[AnalysisResult]:
         """Decoded RGB images -> one result each; MTCNN and the classifier each run once for the whole batch."""
+        if not images:  # e.g. an evaluation batch whose files were all unreadable
+            return []
         threshold = self.card.threshold if threshold is None else threshold
         t1 = time.perf_counter()
         faces = self.faces.detect(images)

@@ -39,6 +39,10 @@ def test_same_crop_same_score(detector, astronaut):
     assert detector.analyse_image(buf.getvalue()).fake_probability == pytest.approx(a, abs=1e-5)
 
 
+def test_empty_batch(detector):
+    assert detector.analyse_images([], []) == []
+
+
 def test_no_face_is_explicit(detector):
     r = detector.analyse_image(np.full((300, 400, 3), 128, np.uint8))
     assert r.verdict == "no_face" and r.fake_probability is None and "No face" in r.message
