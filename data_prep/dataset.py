@@ -18,7 +18,8 @@ class DatasetError(ValueError):
     pass
 
 
-def _child(folder: Path, name: str) -> Path | None:
+def child_dir(folder: Path, name: str) -> Path | None:
+    """The subfolder of `folder` called `name`, matched case-insensitively (None if absent)."""
     for p in folder.iterdir() if folder.is_dir() else []:
         if p.is_dir() and p.name.lower() == name.lower():
             return p
@@ -39,12 +40,12 @@ def find_split(root: str | Path, split: str) -> Split:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder")
-    split_dir = _child(root, split)
+    split_dir = child_dir(root, split)
     if split_dir is None:
         raise DatasetError(f"{root} has no {split}/ folder (expected {'/'.join(SPLITS)} x Real/Fake)")
     out = Split()
     for cls, label in CLASSES.items():
-        d = _child(split_dir, cls)
+        d = child_dir(split_dir, cls)
         if d is None:
             raise DatasetError(f"{split_dir} has no {cls.capitalize()}/ folder")
         files = sorted(str(p) for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

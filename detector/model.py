@@ -151,9 +151,14 @@ def atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
+def default_models_dir() -> Path:
+    """$DEEPFAKE_MODELS_DIR, else the bundled models/."""
+    return Path(os.environ.get("DEEPFAKE_MODELS_DIR") or MODELS_DIR)
+
+
 def load_classifier(name: str | None = None, models_dir: Path | str | None = None) -> Classifier:
-    """The named model from models_dir (default: $DEEPFAKE_MODELS_DIR or the bundled models/)."""
-    models_dir = Path(models_dir or os.environ.get("DEEPFAKE_MODELS_DIR") or MODELS_DIR)
+    """The named model from models_dir (default: default_models_dir())."""
+    models_dir = Path(models_dir or default_models_dir())
     models = available_models(models_dir)
     if not models:
         raise ModelError(f"No model (NAME.keras with NAME.json) in {models_dir}. Train one: python train.py --data DIR")

@@ -5,7 +5,7 @@ import os
 import random
 from pathlib import Path
 
-from data_prep.dataset import IMAGE_SUFFIXES
+from data_prep.dataset import IMAGE_SUFFIXES, child_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,20 +24,16 @@ def default_deck_path() -> str | None:
     return None
 
 
-def _sub(folder: Path, name: str) -> Path | None:
-    return next((p for p in folder.iterdir() if p.is_dir() and p.name.lower() == name), None) if folder.is_dir() else None
-
-
 def load_deck(path: str) -> dict[str, list[str]]:
     """{'real': [...], 'fake': [...]} from FOLDER/{Real,Fake} or, for a dataset root, FOLDER/Test/{Real,Fake}."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DeckError(f"{path} is not a folder.")
-    if _sub(folder, "real") is None and _sub(folder, "test") is not None:
-        folder = _sub(folder, "test")
+    if child_dir(folder, "real") is None and child_dir(folder, "test") is not None:
+        folder = child_dir(folder, "test")
     deck = {}
     for label in ("real", "fake"):
-        sub = _sub(folder, label)
+        sub = child_dir(folder, label)
         files = sorted(str(p) for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if sub else []
         if not files:
             raise DeckError(f"{folder} needs a {label.capitalize()}/ folder with images.")

@@ -9,15 +9,11 @@ import streamlit as st
 
 from detector.decode import kind_of
 from detector.errors import InputError
-from detector.model import MODELS_DIR, ModelCard, available_models
-
-
-def models_dir() -> str:
-    return os.environ.get("DEEPFAKE_MODELS_DIR") or str(MODELS_DIR)
+from detector.model import ModelCard, available_models, default_models_dir
 
 
 def model_cards() -> dict[str, ModelCard]:
-    return {name: ModelCard.load(p.with_suffix(".json")) for name, p in available_models(models_dir()).items()}
+    return {name: ModelCard.load(p.with_suffix(".json")) for name, p in available_models(default_models_dir()).items()}
 
 
 @st.cache_resource(show_spinner="Loading the face detector and the model (once per server)...")
@@ -26,7 +22,7 @@ def get_detector(model_name: str | None = None):
     tf.function, so concurrent sessions can share it."""
     from detector.pipeline import Detector
 
-    return Detector(model=model_name, models_dir=models_dir())
+    return Detector(model=model_name, models_dir=default_models_dir())
 
 
 def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, int], None] | None = None):
