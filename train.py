@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--warmup-epochs", type=float, default=0.5)
     p.add_argument("--no-pairs", action="store_true", help="shuffle images instead of keeping real/fake pairs in a batch")
     p.add_argument("--augment", choices=["none", "light", "full"], default="light")
+    p.add_argument("--framing-jitter", type=float, default=0.06,
+                   help="random shift (this fraction of the crop) and zoom (1 +- 1.5x it) of each training crop, "
+                        "so the model tolerates MTCNN boxes that land a few pixels off; 0 disables")
     p.add_argument("--weights", choices=["none", "imagenet"], default="none", help="imagenet needs internet")
     p.add_argument("--max-train-pairs", type=int, default=0, help="use at most this many training pairs (0: all)")
     p.add_argument("--patience", type=int, default=3, help="early stopping on validation AUC")
@@ -89,12 +92,29 @@ def _decode(path):
     return tf.cast(tf.clip_by_value(img, 0, 255), tf.uint8)
 
 
-def _augment(img, level: str):
+def _jitter_framing(img, jitter: float):
+    """Re-frame a crop as a slightly different face box would: shift by up to +-jitter of the side, zoom by
+    1 +- 1.5*jitter. Edges are mirrored (like the replicated padding at serving) rather than left black."""
+    import tensorflow as tf
+
+    pad = int(CROP_SIZE * 0.25)
+    big = tf.pad(img, [[pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
+    full = float(CROP_SIZE + 2 * pad)
+    half = 0.5 * CROP_SIZE * tf.random.uniform([], 1 - 1.5 * jitter, 1 + 1.5 * jitter) / full
+    cy, cx = tf.unstack((pad + CROP_SIZE * (0.5 + tf.random.uniform([2], -jitter, jitter))) / full)
+    box = tf.stack([cy - half, cx - half, cy + half, cx + half])[None]
+    out = tf.image.crop_and_resize(tf.cast(big, tf.float32)[None], box, [0], (CROP_SIZE, CROP_SIZE))[0]
+    return tf.cast(tf.clip_by_value(tf.round(out), 0, 255), tf.uint8)
+
+
+def _augment(img, level: str, jitter: float = 0.0):
     """Augmentations that matter for deepfakes: what uploads go through (re-compression, blur/resize,
-    colour) plus flips. uint8 224x224 in and out."""
+    colour), framing jitter, and flips. uint8 224x224 in and out."""
     import tensorflow as tf
 
     img = tf.image.random_flip_left_right(img)
+    if jitter > 0:
+        img = _jitter_framing(img, jitter)
     if level == "none":
         return img
 
@@ -127,11 +147,12 @@ def train_dataset(pairs, args, steps: int):
     """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images)."""
     import tensorflow as tf
 
-    size, level = args.input_size, args.augment
+    size, level, jitter = args.input_size, args.augment, args.framing_jitter
     pair_paths = np.array(pairs, dtype=object).astype(str)
     ds = tf.data.Dataset.from_tensor_slices(pair_paths).shuffle(len(pair_paths), seed=args.seed).repeat()
     ds = ds.map(
-        lambda pp: (tf.stack([_augment(_decode(pp[0]), level), _augment(_decode(pp[1]), level)]), tf.constant([0.0, 1.0])),
+        lambda pp: (tf.stack([_augment(_decode(pp[0]), level, jitter), _augment(_decode(pp[1]), level, jitter)]),
+                    tf.constant([0.0, 1.0])),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).unbatch()
     if args.no_pairs:
@@ -329,6 +350,7 @@ def main(argv=None) -> int:
             "train_pairs": len(train_pairs),
             "pairs_in_batch": not args.no_pairs,
             "augment": args.augment,
+            "framing_jitter": args.framing_jitter,
             "weights_init": args.weights,
             "epochs_run": epochs_run,
             "precision": precision,

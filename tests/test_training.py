@@ -123,3 +123,24 @@ def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_di
     entry = json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name]
     assert entry["n"] == 12 and 0 <= entry["auc"] <= 1 and sum(map(sum, entry["confusion_matrix"])) == 12
     assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2
+
+
+def test_framing_jitter_moves_the_face_by_a_few_percent_only():
+    """Training crops are re-framed the way an MTCNN box a few pixels off would frame them."""
+    import tensorflow as tf
+
+    import train
+
+    img = np.zeros((224, 224, 3), np.uint8)
+    img[102:122, 102:122] = 255  # a bright square at the centre
+    centres = []
+    for _ in range(20):
+        out = train._jitter_framing(tf.constant(img), 0.06).numpy()
+        assert out.shape == (224, 224, 3) and out.dtype == np.uint8
+        ys, xs = np.nonzero(out[..., 0] > 128)
+        centres.append((ys.mean() - 111.5, xs.mean() - 111.5))
+    offsets = np.abs(np.array(centres))
+    assert offsets.max() > 2  # it does move
+    assert offsets.max() < 0.06 * 224 * 1.2 + 2  # by at most the shift, a little more with the zoom
+    same = train._jitter_framing(tf.constant(img), 1e-6).numpy()
+    assert np.abs(same.astype(int) - img.astype(int)).mean() < 1
