@@ -1,9 +1,9 @@
 """Short training ablations at one fixed, small budget: which recipe choices pay?
 
     python bench/ablations.py --data ../shared/datasets/dfdc-faces [--sbi ~/.cache/deepfake-detector/datasets/sbi-dfdc]
-                              [--only base jitter ...] [--json artifacts/ablations.json]
+                              [--only nosbi jitter ...] [--json artifacts/ablations.json]
 
-Every run is `train.py` on 3,000 dfdc-faces training pairs for 2 epochs (about 6 min at 128 px here), changing
+Every run is `train.py` on 3,000 dfdc-faces training pairs for 2 epochs (5-7 min at 128 px on 2 cores), changing
 one thing against `base` (128 px, real/fake pairs in each batch, no framing jitter, no SBI). The figure is the
 dfdc-faces Validation AUC after each epoch (Test is kept for the bundled model's card). Runs whose checkpoint
 folder (~/.cache/deepfake-detector/train/abl-NAME) already holds both epochs are read back, not retrained, so a
