@@ -6,12 +6,27 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 
+# TensorFlow build: the CUDA one when nvidia-smi sees a GPU, else the lean CPU one (requirements.txt pins
+# tensorflow-cpu; the GPU build of the same version replaces it). DEEPFAKE_TF=cpu|gpu overrides the guess.
+tf_flavour() {
+  if [ -n "${DEEPFAKE_TF:-}" ]; then echo "$DEEPFAKE_TF"
+  elif command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q GPU; then echo gpu
+  else echo cpu; fi
+}
+
 venv() {  # $1 = requirements file
   if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-  local stamp=".venv/.installed-$(cat requirements.txt "$1" | sha1sum | cut -c1-12)"
+  local flavour; flavour=$(tf_flavour)
+  local stamp=".venv/.installed-$flavour-$(cat requirements.txt "$1" | sha1sum | cut -c1-12)"
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -r "$1"
+    if [ "$flavour" = gpu ]; then
+      local tf; tf=$(grep -E '^tensorflow-cpu==' requirements.txt | sed 's/tensorflow-cpu/tensorflow[and-cuda]/')
+      .venv/bin/python -m pip install -q -r <(cat requirements.txt "$1" | grep -v -e '^-r' -e '^tensorflow-cpu' | sort -u) "$tf"
+      .venv/bin/python -m pip uninstall -q -y tensorflow-cpu 2>/dev/null || true
+    else
+      .venv/bin/python -m pip install -q -r "$1"
+    fi
     touch "$stamp"
   fi
 }

@@ -1,7 +1,13 @@
 """Train the face classifier from OpenForensics-layout folders and write model + card to models/.
 
-    python train.py --data ../shared/datasets/dfdc-faces            # the bundled model's recipe
+    python train.py --data ../shared/datasets/dfdc-faces            # one source
+    python train.py --data DFDC --data STYLEGAN_CROPS --sbi DFDC UTK_CROPS \
+        --source-weight dfdc-faces=0.6 stylegan-crops=0.15 sbi=0.25  # several sources mixed (README: the default recipe)
     python train.py --quick --data DIR --out /tmp/m                 # seconds; used by the tests
+
+Each source yields real/fake pairs (pairs.csv, or random pairing); `--sbi` folders yield (real, self-blend of it)
+pairs made on the fly. Batches draw pairs from the sources by `--source-weight`. The epoch kept is the one with
+the best validation score: the mean (or `--select min`) of the per-source Validation AUCs.
 
 Resumable: checkpoints live in --cache-dir (default ~/.cache/deepfake-detector/train/<run name>); rerun the
 same command after a kill and Keras BackupAndRestore continues from the last saved state.
@@ -15,6 +21,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,7 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from data_prep.dataset import find_split, read_pairs
-from detector.metrics import best_threshold, binary_report
+from detector.calibration import apply_temperature, fit_temperature
+from detector.metrics import best_threshold, binary_report, roc_auc
 from detector.model import MODELS_DIR, atomic_write, build_classifier
 from detector.preprocess import resize_for_model
 
@@ -31,7 +39,21 @@ CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --i
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", nargs="+", required=True, help="OpenForensics-layout folder(s)")
+    p.add_argument("--data", nargs="+", action="extend", required=True,
+                   help="OpenForensics-layout folder(s); repeat or list several to mix sources")
+    p.add_argument("--sbi", nargs="+", action="extend", default=[],
+                   help="folders whose Real faces (Train; Validation for scoring) become self-blended pseudo-fakes "
+                        "on the fly, as one extra source named 'sbi'")
+    p.add_argument("--source-weight", nargs="+", action="extend", default=[], metavar="NAME=W",
+                   help="sampling weight of a source (folder name, or 'sbi'); unnamed sources get 1")
+    p.add_argument("--select", choices=["mean", "min"], default="mean",
+                   help="validation score that picks the epoch: mean or minimum of the per-source AUCs")
+    p.add_argument("--steps-per-epoch", type=int, default=0,
+                   help="batches per epoch (0: one pass over the training pairs of all --data sources)")
+    p.add_argument("--sbi-val", type=int, default=300, help="Validation reals per --sbi folder blended for scoring")
+    p.add_argument("--init-from", default=None,
+                   help="start from this .keras model's weights (same input size) instead of random; "
+                        "a resumed run restores its own checkpoint instead")
     p.add_argument("--validation", nargs="+", default=None,
                    help="dataset(s) whose Validation split picks the epoch and threshold (default: every --data)")
     p.add_argument("--name", default="effnetv2b0-dfdc", help="model name: writes OUT/NAME.keras + NAME.json")
@@ -43,7 +65,8 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup-epochs", type=float, default=0.5)
     p.add_argument("--no-pairs", action="store_true", help="shuffle images instead of keeping real/fake pairs in a batch")
-    p.add_argument("--augment", choices=["none", "light", "full"], default="light")
+    p.add_argument("--augment", choices=["none", "light", "full", "degrade"], default="light",
+                   help="degrade: DFDC-winner style (JPEG 30-100, down-scale 0.25-1, blur, noise, colour, cutout)")
     p.add_argument("--framing-jitter", type=float, default=0.06,
                    help="random shift (this fraction of the crop) and zoom (1 +- 1.5x it) of each training crop, "
                         "so the model tolerates MTCNN boxes that land a few pixels off; 0 disables")
@@ -60,7 +83,8 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.quick:
         a.input_size, a.epochs, a.batch_size, a.max_train_pairs, a.patience = 48, 1, 8, 16, 1
-        a.augment, a.backup_every = "light", 2
+        a.backup_every, a.sbi_val = 2, 8
+        a.steps_per_epoch = min(a.steps_per_epoch or 4, 4)
     return a
 
 
@@ -136,6 +160,8 @@ def _augment(img, level: str, jitter: float = 0.0):
         x = tf.image.random_saturation(x, 0.85, 1.15)
         return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
 
+    if level == "degrade":
+        return _degrade(img, maybe)
     strength = 1.0 if level == "full" else 0.5
     img = maybe(0.3 * strength, jpeg, img)
     img = maybe(0.2 * strength, down_up, img)
@@ -143,16 +169,105 @@ def _augment(img, level: str, jitter: float = 0.0):
     return img
 
 
-def train_dataset(pairs, args, steps: int):
-    """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images)."""
+def _degrade(img, maybe):
+    """What an upload goes through, at the strengths DFDC's winners trained with: JPEG quality 30-100,
+    down-scaling to 0.25-1 of the side and back, Gaussian blur, sensor noise, colour, and cutout (so no single
+    region, e.g. the mouth, carries the decision)."""
+    import tensorflow as tf
+
+    def jpeg(x):
+        return tf.image.random_jpeg_quality(x, 30, 100)
+
+    def down_up(x):
+        s = tf.cast(tf.random.uniform([], 0.25, 1.0) * CROP_SIZE, tf.int32)
+        x = tf.image.resize(tf.cast(x, tf.float32), (s, s), method="area")
+        x = tf.image.resize(x, (CROP_SIZE, CROP_SIZE), method="bilinear")
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def blur(x):
+        sigma = tf.random.uniform([], 0.3, 1.8)
+        k = tf.range(-3, 4, dtype=tf.float32)
+        g = tf.exp(-(k ** 2) / (2 * sigma ** 2))
+        g /= tf.reduce_sum(g)
+        kernel = tf.tile((g[:, None] * g[None, :])[:, :, None, None], [1, 1, 3, 1])
+        x = tf.nn.depthwise_conv2d(tf.cast(x, tf.float32)[None], kernel, [1, 1, 1, 1], "SAME")[0]
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def noise(x):
+        x = tf.cast(x, tf.float32) + tf.random.normal(tf.shape(x), stddev=tf.random.uniform([], 1.0, 8.0))
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def colour(x):
+        x = tf.cast(x, tf.float32) / 255.0
+        x = tf.image.random_brightness(x, 0.15)
+        x = tf.image.random_contrast(x, 0.75, 1.25)
+        x = tf.image.random_saturation(x, 0.7, 1.3)
+        x = tf.image.random_hue(x, 0.03)
+        return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
+
+    def cutout(x):
+        side = tf.cast(tf.random.uniform([], 0.15, 0.4) * CROP_SIZE, tf.int32)
+        y0 = tf.random.uniform([], 0, CROP_SIZE - side, tf.int32)
+        x0 = tf.random.uniform([], 0, CROP_SIZE - side, tf.int32)
+        rows = tf.logical_and(tf.range(CROP_SIZE) >= y0, tf.range(CROP_SIZE) < y0 + side)
+        cols = tf.logical_and(tf.range(CROP_SIZE) >= x0, tf.range(CROP_SIZE) < x0 + side)
+        hole = tf.logical_and(rows[:, None], cols[None, :])[..., None]
+        return tf.where(hole, tf.zeros_like(x), x)
+
+    img = maybe(0.3, down_up, img)
+    img = maybe(0.15, blur, img)
+    img = maybe(0.15, noise, img)
+    img = maybe(0.4, colour, img)
+    img = maybe(0.5, jpeg, img)  # last: compression is what a shared file goes through last
+    img = maybe(0.2, cutout, img)
+    return img
+
+
+def _sbi_pair(real, seed):
+    """(real, its self-blend): the blend made by data_prep.sbi.blend_crop, deterministic for a given seed."""
+    import tensorflow as tf
+
+    from data_prep.sbi import blend_crop
+
+    fake = tf.numpy_function(blend_crop, [real, seed], tf.uint8, stateful=False)
+    fake.set_shape(real.shape)
+    return tf.stack([real, fake])
+
+
+@dataclass
+class Source:
+    """One kind of training data: real/fake path pairs, or (kind == "sbi") real paths blended on the fly."""
+    name: str
+    kind: str  # "pairs" | "sbi"
+    train: list
+    weight: float = 1.0
+    val: dict = field(default_factory=lambda: {"paths": [], "labels": []})  # "sbi": paths of reals to blend
+
+
+def _pair_stream(src: Source, seed: int):
+    import tensorflow as tf
+
+    items = np.array(src.train, dtype=object).astype(str)
+    ds = tf.data.Dataset.from_tensor_slices(items).shuffle(len(items), seed=seed).repeat()
+    if src.kind == "sbi":
+        return ds.map(lambda p: _sbi_pair(_decode(p), tf.random.uniform([], 0, 2**31 - 1, tf.int64)),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(lambda pp: tf.stack([_decode(pp[0]), _decode(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def train_dataset(sources: list[Source], args):
+    """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images); pairs
+    drawn from the sources in proportion to their weights."""
     import tensorflow as tf
 
     size, level, jitter = args.input_size, args.augment, args.framing_jitter
-    pair_paths = np.array(pairs, dtype=object).astype(str)
-    ds = tf.data.Dataset.from_tensor_slices(pair_paths).shuffle(len(pair_paths), seed=args.seed).repeat()
+    streams = [_pair_stream(src, args.seed + i) for i, src in enumerate(sources)]
+    weights = np.array([src.weight for src in sources], np.float64)
+    ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
+        streams, weights=list(weights / weights.sum()), seed=args.seed)
     ds = ds.map(
-        lambda pp: (tf.stack([_augment(_decode(pp[0]), level, jitter), _augment(_decode(pp[1]), level, jitter)]),
-                    tf.constant([0.0, 1.0])),
+        lambda pair: (tf.stack([_augment(pair[0], level, jitter), _augment(pair[1], level, jitter)]),
+                      tf.constant([0.0, 1.0])),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).unbatch()
     if args.no_pairs:
@@ -162,45 +277,111 @@ def train_dataset(pairs, args, steps: int):
     return ds.prefetch(2)
 
 
-def eval_dataset(paths, labels, args):
+def eval_dataset(paths, labels, args, blend: bool = False):
+    """Images as given; with blend=True, `paths` are reals and every odd label is the seeded blend of a real
+    (labels must then be [0, 1, 0, 1, ...] with each path listed twice)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.float32)))
-    ds = ds.map(lambda p, y: (_decode(p), y), num_parallel_calls=tf.data.AUTOTUNE).batch(64)
+    ds = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.float32), np.arange(len(paths))))
+    if blend:
+        def load(p, y, i):
+            img = _decode(p)
+            fake = _sbi_pair(img, tf.cast(i, tf.int64))[1]
+            return tf.where(y > 0.5, fake, img), y
+    else:
+        def load(p, y, i):
+            return _decode(p), y
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(64)
     return ds.map(lambda x, y: (resize_for_model(x, args.input_size), y)).prefetch(2)
 
 
-def load_splits(args):
-    train_pairs, val, test = [], {"paths": [], "labels": []}, {}
+def _parse_weights(specs) -> dict[str, float]:
+    out = {}
+    for spec in specs:
+        name, _, w = spec.partition("=")
+        try:
+            out[name] = float(w)
+        except ValueError:
+            raise SystemExit(f"error: --source-weight wants NAME=WEIGHT, got {spec!r}") from None
+    return out
+
+
+def load_sources(args):
+    """The training sources, their validation sets, and the Test sets of the --data folders."""
+    weights = _parse_weights(args.source_weight)
+    rng = np.random.default_rng(args.seed)
+    sources, test = [], {}
     for root in args.data:
-        tr = find_split(root, "Train")
-        train_pairs += read_pairs(root, tr)
+        name = Path(root).name
+        src = Source(name, "pairs", read_pairs(root, find_split(root, "Train")), weights.get(name, 1.0))
+        if args.max_train_pairs and len(src.train) > args.max_train_pairs:
+            idx = rng.choice(len(src.train), args.max_train_pairs, replace=False)
+            src.train = [src.train[i] for i in sorted(idx)]
         if args.validation is None or root in args.validation:
             v = find_split(root, "Validation")
-            val["paths"] += v.paths
-            val["labels"] += v.labels
+            src.val = {"paths": v.paths, "labels": v.labels}
+        sources.append(src)
         try:
             t = find_split(root, "Test")
-            test[Path(root).name] = {"paths": t.paths, "labels": t.labels}
+            test[name] = {"paths": t.paths, "labels": t.labels}
         except ValueError as e:
             print(f"note: no Test split in {root} ({e})", file=sys.stderr)
-    rng = np.random.default_rng(args.seed)
-    if args.max_train_pairs and len(train_pairs) > args.max_train_pairs:
-        idx = rng.choice(len(train_pairs), args.max_train_pairs, replace=False)
-        train_pairs = [train_pairs[i] for i in sorted(idx)]
+    if args.sbi:
+        reals, val_reals = [], []
+        for root in args.sbi:
+            tr = find_split(root, "Train", classes=("real",))
+            reals += tr.paths
+            try:
+                v = find_split(root, "Validation", classes=("real",)).paths
+            except ValueError:
+                v = []
+            if v:  # a fixed, seeded subset: the same blends every epoch
+                val_reals += [v[i] for i in sorted(rng.choice(len(v), min(args.sbi_val, len(v)), replace=False))]
+        if args.max_train_pairs:
+            reals = [reals[i] for i in sorted(rng.choice(len(reals), min(args.max_train_pairs, len(reals)), replace=False))]
+        sources.append(Source("sbi", "sbi", reals, weights.get("sbi", 1.0),
+                              {"paths": [p for p in val_reals for _ in (0, 1)], "labels": [0, 1] * len(val_reals)}))
+    unknown = set(weights) - {s.name for s in sources}
+    if unknown:
+        raise SystemExit(f"error: --source-weight names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
     if args.quick:  # tiny validation/test too
         keep = lambda d: {k: list(v[:8]) + list(v[-8:]) for k, v in d.items()}  # noqa: E731
-        val = keep(val)
+        for src in sources:
+            src.val = keep(src.val)
         test = {k: keep(v) for k, v in test.items()}
-    return train_pairs, val, test
+    return sources, test
 
 
 # ---------------------------------------------------------------- outputs
-def predict(model, paths, labels, args) -> np.ndarray:
+_PREDICT_FNS: dict = {}  # one traced function per model, reused every epoch
+
+
+def predict(model, paths, labels, args, blend: bool = False) -> np.ndarray:
     import tensorflow as tf
 
-    fn = tf.function(lambda x: model(x, training=False))
-    return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in eval_dataset(paths, labels, args)])
+    fn = _PREDICT_FNS.get(id(model))
+    if fn is None:
+        fn = _PREDICT_FNS[id(model)] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in eval_dataset(paths, labels, args, blend)])
+
+
+def SourceValidation(val_sets: dict, args):
+    """A Keras callback that scores each source's Validation set after every epoch and logs val_auc_<source>
+    and val_score (their mean or minimum), which checkpointing and early stopping then follow."""
+    import keras
+
+    class _SourceValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            aucs = {name: roc_auc(v["labels"], predict(self.model, v["paths"], v["labels"], args, blend=name == "sbi"))
+                    for name, v in val_sets.items()}
+            for name, auc in aucs.items():
+                logs[f"val_auc_{name}"] = auc
+            logs["val_score"] = float((min if args.select == "min" else np.mean)(list(aucs.values())))
+            print(" ".join(f"val_auc_{k} {v:.4f}" for k, v in aucs.items()) + f" -> val_score {logs['val_score']:.4f}",
+                  file=sys.stderr)
+
+    return _SourceValidation()
 
 
 def save_plots(history_csv: Path, reports: dict, out_png: Path):
@@ -215,9 +396,10 @@ def save_plots(history_csv: Path, reports: dict, out_png: Path):
     fig, axes = plt.subplots(1, 2 + len(reports), figsize=(5 * (2 + len(reports)), 4))
     ep = data[:, col["epoch"]] + 1 if len(data) else []
     for key, ax in (("loss", axes[0]), ("auc", axes[1])):
-        for prefix in ("", "val_"):
-            if prefix + key in col and len(data):
-                ax.plot(ep, data[:, col[prefix + key]], marker="o", label=prefix + key or key)
+        curves = [key, "val_" + key] + ([c for c in col if c.startswith("val_auc_") or c == "val_score"] if key == "auc" else [])
+        for name in curves:
+            if name in col and len(data):
+                ax.plot(ep, data[:, col[name]], marker="o", label=name)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.legend()
@@ -258,17 +440,20 @@ def main(argv=None) -> int:
         precision = "mixed_bfloat16" if cpu_has_bf16() and not tf.config.list_physical_devices("GPU") else "float32"
     keras.mixed_precision.set_global_policy(precision)
 
-    train_pairs, val, test = load_splits(args)
-    steps = max(1, len(train_pairs) * 2 // args.batch_size)
-    print(
-        f"train: {len(train_pairs)} real/fake pairs ({steps} steps/epoch of {args.batch_size}), "
-        f"validation: {len(val['paths'])} images, test sets: {list(test)}; precision {precision}",
-        file=sys.stderr,
-    )
+    sources, test = load_sources(args)
+    n_pairs = sum(len(src.train) for src in sources if src.kind == "pairs") or len(sources[0].train)
+    steps = args.steps_per_epoch or max(1, n_pairs * 2 // args.batch_size)
+    for src in sources:
+        print(f"source {src.name}: {len(src.train)} training {'reals to blend' if src.kind == 'sbi' else 'pairs'}, "
+              f"weight {src.weight:g}, validation {len(src.val['paths'])} images", file=sys.stderr)
+    print(f"{steps} steps/epoch of {args.batch_size}, {args.epochs} epochs, test sets: {list(test)}; "
+          f"precision {precision}", file=sys.stderr)
 
     strategy = choose_strategy()
     with strategy.scope():
         model = build_classifier(args.input_size, weights=None if args.weights == "none" else args.weights)
+        if args.init_from:  # BackupAndRestore, if it finds a backup, overrides these weights: a resume wins
+            model.set_weights(keras.saving.load_model(args.init_from, compile=False, safe_mode=True).get_weights())
         schedule = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=args.lr / 20,
             decay_steps=max(1, steps * args.epochs - int(steps * args.warmup_epochs)),
@@ -284,17 +469,19 @@ def main(argv=None) -> int:
 
     best_weights = cache / "best.weights.h5"
     history_csv = cache / "history.csv"
-    best_ckpt = keras.callbacks.ModelCheckpoint(str(best_weights), monitor="val_auc", mode="max", save_best_only=True,
-                                                save_weights_only=True)
+    best_ckpt = keras.callbacks.ModelCheckpoint(str(best_weights), monitor="val_score", mode="max",
+                                                save_best_only=True, save_weights_only=True)
     if history_csv.exists() and best_weights.exists():  # resumed: the best so far is in the log, not in memory
         rows = history_csv.read_text().strip().splitlines()
-        col = rows[0].split(",").index("val_auc") if rows and "val_auc" in rows[0] else None
+        col = rows[0].split(",").index("val_score") if rows and "val_score" in rows[0] else None
         if col is not None and len(rows) > 1:
             best_ckpt.best = max(float(r.split(",")[col]) for r in rows[1:])
+    val_sets = {src.name: src.val for src in sources if src.val["paths"]}
     callbacks = [
         keras.callbacks.BackupAndRestore(str(cache / "backup"), save_freq=args.backup_every),
+        SourceValidation(val_sets, args),  # before the callbacks that read its val_score
         best_ckpt,
-        keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=args.patience),
+        keras.callbacks.EarlyStopping(monitor="val_score", mode="max", patience=args.patience),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
     ]
     # Training time survives restarts: earlier runs' seconds are kept in the cache, updated every epoch.
@@ -307,10 +494,9 @@ def main(argv=None) -> int:
 
     callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=record_time))
     model.fit(
-        train_dataset(train_pairs, args, steps),
+        train_dataset(sources, args),
         steps_per_epoch=steps,
         epochs=args.epochs,
-        validation_data=eval_dataset(val["paths"], val["labels"], args),
         callbacks=callbacks,
         verbose=1 if sys.stderr.isatty() else 2,
     )
@@ -324,16 +510,26 @@ def main(argv=None) -> int:
         model.load_weights(str(best_weights))
     final.set_weights(model.get_weights())
 
-    val_scores = predict(final, val["paths"], val["labels"], args)
-    threshold = best_threshold(val["labels"], val_scores)
-    reports = {"Validation": binary_report(val["labels"], val_scores, threshold)}
+    # Calibration and threshold on the pooled Validation of every source; Test only reports.
+    raw_val = {name: predict(final, v["paths"], v["labels"], args, blend=name == "sbi") for name, v in val_sets.items()}
+    val_labels = np.concatenate([val_sets[n]["labels"] for n in raw_val])
+    pooled = np.concatenate(list(raw_val.values()))
+    temperature = fit_temperature(val_labels, pooled)
+    threshold = best_threshold(val_labels, apply_temperature(pooled, temperature))
+    reports = {"Validation": binary_report(val_labels, apply_temperature(pooled, temperature), threshold)}
+    reports["Validation"]["ece_before_calibration"] = binary_report(val_labels, pooled, 0.5)["ece"]
+    per_source_val = {n: binary_report(val_sets[n]["labels"], apply_temperature(s, temperature), threshold)
+                      for n, s in raw_val.items()}
     for name, t in test.items():
-        reports[name] = binary_report(t["labels"], predict(final, t["paths"], t["labels"], args), threshold)
-    for name, r in reports.items():
-        print(f"{name:>16}: AUC {r['auc']:.4f}  acc {r['accuracy']:.4f}  P {r['precision']:.3f}  R {r['recall']:.3f}  "
+        scores = apply_temperature(predict(final, t["paths"], t["labels"], args), temperature)
+        reports[name] = binary_report(t["labels"], scores, threshold)
+    for name, r in {**{f"val {k}": v for k, v in per_source_val.items()}, **reports}.items():
+        print(f"{name:>20}: AUC {r['auc']:.4f}  acc {r['accuracy']:.4f}  P {r['precision']:.3f}  R {r['recall']:.3f}  "
               f"ECE {r['ece']:.3f}  CM {r['confusion_matrix']}", file=sys.stderr)
+    print(f"temperature {temperature:.3f}, threshold {threshold:.4f}", file=sys.stderr)
 
     epochs_run = len(history_csv.read_text().strip().splitlines()) - 1 if history_csv.exists() else 0
+    names = [Path(d).name for d in args.data] + [f"SBI from {', '.join(Path(d).name for d in args.sbi)}"] * bool(args.sbi)
     card = {
         "name": args.name,
         "default": bool(args.default),
@@ -341,17 +537,26 @@ def main(argv=None) -> int:
         "output": "fake_probability",
         "labels": {"0": "real", "1": "fake"},
         "threshold": threshold,
-        "threshold_rule": "maximises balanced accuracy on Validation",
+        "threshold_rule": "maximises balanced accuracy on the pooled Validation of every source (calibrated scores)",
+        "temperature": temperature,
+        "calibration": "temperature scaling: fake_probability = sigmoid(logit(model output) / temperature), "
+        "temperature fitted on the pooled Validation by log-likelihood; applied by detector.model.Classifier",
         "architecture": "EfficientNetV2B0 (Keras), global average pooling, dropout, 1 sigmoid unit",
         "preprocessing": "detector.preprocess.crop_face (dfdc-faces framing) -> resize_for_model (area) to "
         f"{args.input_size}px, RGB 0-255",
         "training": {
             "data": [str(Path(d).name) for d in args.data],
-            "train_pairs": len(train_pairs),
+            "sources": {src.name: {"kind": src.kind, "train_items": len(src.train), "weight": src.weight,
+                                   "validation_images": len(src.val["paths"])} for src in sources},
+            "sbi_from": [str(Path(d).name) for d in args.sbi],
+            "epoch_selection": f"{args.select} of per-source Validation AUC",
+            "steps_per_epoch": steps,
+            "batch_size": args.batch_size,
+            "train_pairs": n_pairs,
             "pairs_in_batch": not args.no_pairs,
             "augment": args.augment,
             "framing_jitter": args.framing_jitter,
-            "weights_init": args.weights,
+            "weights_init": args.init_from and f"weights of {Path(args.init_from).name}" or args.weights,
             "epochs_run": epochs_run,
             "precision": precision,
             "seconds": round(total_seconds),
@@ -359,9 +564,9 @@ def main(argv=None) -> int:
             f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
             "command": "python train.py " + " ".join(sys.argv[1:] if argv is None else argv),
         },
+        "validation_per_source": per_source_val,
         "metrics_on_crops": {k: v for k, v in reports.items()},
-        "licence": f"Trained on {', '.join(Path(d).name for d in args.data)}: research / non-commercial data; "
-        "the model inherits those terms.",
+        "licence": f"Trained on {', '.join(names)}: research / non-commercial data; the model inherits those terms.",
     }
     atomic_write(model_path, lambda tmp: final.save(tmp))
     atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))

@@ -13,7 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
-CSV_COLUMNS = ["path", "kind", "verdict", "fake_probability", "faces", "persons", "frames", "message"]
+CSV_COLUMNS = ["path", "kind", "verdict", "fake_probability", "threshold", "model", "faces", "persons", "frames",
+               "message"]
 
 
 def parse_args(argv=None):
@@ -32,7 +33,8 @@ def parse_args(argv=None):
 def _row(r) -> dict:
     d = r.to_dict()
     return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "fake_probability": d["fake_probability"],
-            "faces": len(d["faces"]), "persons": len(d["persons"]), "frames": len(d["frames"]), "message": d["message"] or ""}
+            "threshold": d["threshold"], "model": d["model"], "faces": len(d["faces"]), "persons": len(d["persons"]),
+            "frames": len(d["frames"]), "message": d["message"] or ""}
 
 
 def main(argv=None) -> int:
@@ -54,7 +56,7 @@ def main(argv=None) -> int:
     except ModelError as e:
         err.print(f"[red]error:[/] {e}")
         return 2
-    err.print(f"model {detector.card.name} (threshold {detector.card.threshold:.3f}) on {detector.device}")
+    err.print(f"model {detector.card.name} (threshold {detector.card.threshold:.4f}) on {detector.device}")
     writer = csv.DictWriter(sys.stdout, CSV_COLUMNS) if args.csv else None
     if writer:
         writer.writeheader()
@@ -73,6 +75,9 @@ def main(argv=None) -> int:
             r = detector.analyse_path(path, n_frames=args.frames, strategy=args.strategy, threshold=args.threshold,
                                       progress=on_frame)
             progress.update(frames_task, visible=False, completed=0)
+            # Every row says which model and threshold were in force, failed files included.
+            r.model = r.model or detector.card.name
+            r.threshold = detector.card.threshold if args.threshold is None else args.threshold
             if r.verdict == "error":
                 failed += 1
                 progress.console.print(f"[red]{path}[/]: {r.message}")

@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     import numpy as np
     from rich.progress import Progress
 
-    from data_prep.dataset import DatasetError, find_split
+    from .datasets import DatasetError, find_split
     from .decode import load_image
     from .errors import InputError, ModelError
     from .metrics import binary_report

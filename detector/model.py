@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import apply_temperature
 from .device import tf_device
 from .errors import ModelError
 from .preprocess import resize_for_model
@@ -30,6 +31,7 @@ class ModelCard:
     threshold: float = 0.5
     output: str = "fake_probability"
     default: bool = False
+    temperature: float = 1.0  # calibration (detector.calibration), fitted on Validation by train.py
     info: dict = field(default_factory=dict)  # everything else in the card (data, metrics, licence...)
 
     @classmethod
@@ -42,10 +44,13 @@ class ModelCard:
                 threshold=float(raw.get("threshold", 0.5)),
                 output=str(raw.get("output", "fake_probability")),
                 default=bool(raw.get("default", False)),
+                temperature=float(raw.get("temperature", 1.0)),
                 info=raw,
             )
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ModelError(f"Model card {path} is unreadable or incomplete: {e}") from None
+        if not card.temperature > 0:
+            raise ModelError(f"Model card {path}: temperature must be positive, got {card.temperature}")
         if card.output != "fake_probability":
             raise ModelError(f"Model card {path}: output must be 'fake_probability', got {card.output!r}")
         return card
@@ -117,7 +122,7 @@ class Classifier:
         return self.card.threshold
 
     def score(self, crops: list[np.ndarray]) -> np.ndarray:
-        """RGB uint8 face crops (any sizes) -> fake probabilities, shape (N,)."""
+        """RGB uint8 face crops (any sizes) -> calibrated fake probabilities, shape (N,)."""
         import cv2
         import tensorflow as tf
 
@@ -131,7 +136,7 @@ class Classifier:
         with tf.device(self.device):
             for i in range(0, len(batch), self.batch_size):
                 out.append(self._score(tf.constant(batch[i : i + self.batch_size])).numpy())
-        return np.concatenate(out)
+        return apply_temperature(np.concatenate(out), self.card.temperature)
 
 
 def atomic_write(path: Path, write) -> None:

@@ -19,6 +19,27 @@ from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, verd
 from .tracks import link_tracks
 
 THUMB_SIDE = 640  # video frames kept for display are shrunk to this
+# A picture this small and this close to square, where no face is found even with context added, is taken to be
+# a face close-up (a crop like the training data's) and scored whole. Larger or wider pictures stay "no face":
+# the detector never invents a face in a landscape.
+CLOSE_UP_MAX_SIDE = 640
+CLOSE_UP_MIN_SIDE = 64  # fewer pixels than this carry no manipulation traces worth scoring
+CLOSE_UP_ASPECT = (0.75, 1.33)
+CLOSE_UP_MIN_STD = 12.0  # grey-level spread: a flat or nearly blank picture is not a face
+WHOLE_IMAGE_MESSAGE = ("No face was detected, but the picture looks like a face close-up, so the whole picture "
+                       "was scored as one face. If it is not a face, ignore this verdict.")
+
+
+NO_FACE_ADVICE = (" Faces smaller than about 40 pixels, turned far to the side or mostly hidden are missed. "
+                  "Try a picture where the face is larger and more frontal, or a closer crop around the face.")
+
+
+def looks_like_face_crop(image: np.ndarray) -> bool:
+    h, w = image.shape[:2]
+    if not (CLOSE_UP_MIN_SIDE <= min(h, w) and max(h, w) <= CLOSE_UP_MAX_SIDE
+            and CLOSE_UP_ASPECT[0] <= w / h <= CLOSE_UP_ASPECT[1]):
+        return False
+    return float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std()) >= CLOSE_UP_MIN_STD
 
 
 class Detector:
@@ -59,33 +80,38 @@ class Detector:
         threshold = self.card.threshold if threshold is None else threshold
         t1 = time.perf_counter()
         faces = self.faces.detect(images)
+        missing = [i for i, fs in enumerate(faces) if not fs]
+        if missing:  # close-ups: MTCNN needs some context around a face that fills the picture
+            for i, fs in zip(missing, self.faces.detect_padded([images[i] for i in missing])):
+                faces[i] = fs
+        whole = {i for i in missing if not faces[i] and looks_like_face_crop(images[i])}
         t2 = time.perf_counter()
-        crops = [[crop_face(im, f.box) for f in fs] for im, fs in zip(images, faces)]
+        crops = [[im] if i in whole else [crop_face(im, f.box) for f in fs]
+                 for i, (im, fs) in enumerate(zip(images, faces))]
         scores = self.classifier.score([c for cs in crops for c in cs])
         t3 = time.perf_counter()
         out, k = [], 0
-        for image, name, fs, cs in zip(images, names, faces, crops):
+        for i, (image, name, fs, cs) in enumerate(zip(images, names, faces, crops)):
             res = AnalysisResult(path=name, verdict="no_face", kind="image", model=self.card.name, threshold=threshold,
                                  width=image.shape[1], height=image.shape[0],
                                  timings={"decode": 0.0, "detect": (t2 - t1) / len(images),
                                           "classify": (t3 - t2) / len(images)})
             res.artifacts = {"image": image, "crops": cs}
-            res.faces = self._face_results(fs, scores[k : k + len(fs)], threshold)
-            k += len(fs)
+            if i in whole:
+                res.faces = [self._whole_image_face(image, scores[k], threshold)]
+                res.message = WHOLE_IMAGE_MESSAGE
+            else:
+                res.faces = self._face_results(fs, scores[k : k + len(fs)], threshold)
+            k += len(cs)
             out.append(decide(res, threshold))
         return out
 
-    def analyse_face_crop(self, image: np.ndarray, name: str = "face", threshold: float | None = None) -> AnalysisResult:
-        """Score an image that already is a face crop framed like the training data (a dataset image, a game
-        card), without face detection: the whole image is the face."""
-        threshold = self.card.threshold if threshold is None else threshold
+    @staticmethod
+    def _whole_image_face(image: np.ndarray, score: float, threshold: float) -> FaceResult:
+        """The whole image as one face (confidence 0: no detector vouched for it)."""
         h, w = image.shape[:2]
-        score = float(self.classifier.score([image])[0])
-        res = AnalysisResult(path=name, verdict="real", kind="image", model=self.card.name, width=w, height=h,
-                             faces=[FaceResult(box=(0.0, 0.0, float(w), float(h)), confidence=1.0, landmarks={},
-                                               fake_probability=score, verdict="real")])
-        res.artifacts = {"image": image, "crops": [image]}
-        return decide(res, threshold)
+        return FaceResult(box=(0.0, 0.0, float(w), float(h)), confidence=0.0, landmarks={},
+                          fake_probability=float(score), verdict=verdict_for(float(score), threshold))
 
     # ------------------------------------------------------------------ videos
     def analyse_video(self, path: str, name: str | None = None, n_frames: int = 32,
@@ -207,8 +233,9 @@ def decide(res: AnalysisResult, threshold: float, strategy: str | None = None) -
         return res
     if not res.faces:
         res.verdict, res.fake_probability = "no_face", None
-        res.message = res.message or ("No face found in the image." if res.kind == "image" else
-                                      f"No face found in the {len(res.frames)} sampled frames.")
+        res.message = res.message or ((
+            "No face found in the image." if res.kind == "image" else
+            f"No face found in the {len(res.frames)} sampled frames.") + NO_FACE_ADVICE)
         return res
     if res.kind == "image":
         res.fake_probability = max(f.fake_probability for f in res.faces)

@@ -21,9 +21,11 @@ if not cards:
     st.stop()
 with st.sidebar:
     model_name = st.selectbox("Model", list(cards), help="The first is the default, the best measured one.")
-    threshold = st.slider("Fake threshold", 0.0, 1.0, float(round(cards[model_name].threshold, 2)), 0.01,
+    threshold = st.slider("Fake threshold", 0.0, 1.0, float(cards[model_name].threshold), 0.001, format="%.3f",
+                          key=f"threshold-{model_name}",
                           help="A face is called fake when its probability is at least this. "
-                          "Starts at the model card's threshold (chosen on validation data).")
+                          "Starts at the model card's threshold (chosen on validation data), unrounded, so the "
+                          "page, its report and the command line agree.")
     with st.expander("Advanced"):
         strategy = st.selectbox("Video aggregation", list(STRATEGIES), index=list(STRATEGIES).index(DEFAULT_STRATEGY),
                                 help="confident_mean: average the confident frames (DFDC winner); "
@@ -73,7 +75,7 @@ if result.kind == "image":
             st.metric("Faces found", len(result.faces))
             st.metric("Most fake face", f"{100 * result.fake_probability:.1f}%")
         st.subheader("Each face, and why")
-        face_gallery(detector, result.faces, result.artifacts["crops"], threshold)
+        face_gallery(detector, result, range(len(result.faces)), threshold)
     else:
         st.image(result.artifacts["image"], width="stretch")
 else:
@@ -97,14 +99,14 @@ else:
                                     "verdict": p.verdict, "faces seen": p.n_faces, "counted": p.counted}
                                    for p in result.persons]), hide_index=True)
         st.subheader("Most suspicious frames")
-        crop_of = dict(zip(map(id, result.faces), result.artifacts["crops"]))
         top = sorted((fr for fr in result.frames if fr.n_faces), key=lambda fr: -fr.fake_probability)[:3]
         for fr in top:
-            faces = [f for f in result.faces if f.frame == fr.frame]
+            idx = [i for i, f in enumerate(result.faces) if f.frame == fr.frame]
+            faces = [result.faces[i] for i in idx]
             thumb = result.artifacts["frames"][fr.frame]
             left, right = st.columns([3, 2])
             with left:
                 boxed_image(thumb, faces, threshold, scale=thumb.shape[1] / result.width,
                             caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
             with right:
-                face_gallery(detector, faces, [crop_of[id(f)] for f in faces], threshold, columns=2)
+                face_gallery(detector, result, idx, threshold, columns=2)

@@ -8,6 +8,7 @@ from webui.resources import get_detector, model_cards
 from webui.views import face_gallery
 
 ROUNDS = 10
+QUESTION_WIDTH = 320  # px; the reveal's heatmap is drawn at the same size
 st.set_page_config(page_title="Spot the fake", page_icon="🎮", layout="centered")
 st.title("Spot the fake")
 
@@ -25,9 +26,9 @@ else:
 if deck is None:
     st.info(
         f"**No deck to play with yet.** {problem}\n\n"
-        "The game needs face images sorted into two folders, `Real/` and `Fake/`, for example the `Test` split "
-        "of a dataset in the OpenForensics layout (see README, *Datasets*). Put them in a `data/` folder next to "
-        "app.py, set the environment variable `DEEPFAKE_GAME_DECK`, or type the folder in the sidebar."
+        "The game needs face images sorted into two folders, `Real/` and `Fake/`. The repository ships one in "
+        "`data/game_deck/`; to play with your own, set the environment variable `DEEPFAKE_GAME_DECK` or type the "
+        "folder in the sidebar (a folder with `Real/` and `Fake/`, or a dataset with `Test/Real` and `Test/Fake`)."
     )
     st.stop()
 if not model_cards():
@@ -38,18 +39,24 @@ detector = get_detector(None)
 g = st.session_state
 if "game" not in g or g.game["deck"] != deck_path:
     g.game = {"deck": deck_path, "cards": draw_rounds(deck, int(rounds)), "i": 0, "player": 0, "model": 0,
-              "answer": None, "history": []}
+              "answer": None, "result": None, "history": []}
 game = g.game
 n = len(game["cards"])
 
 
-def answer(choice: str) -> None:
-    game["answer"] = choice
+def answer(choice: str, path: str, truth: str) -> None:
+    """Runs before the page redraws: the model answers the same picture through the same path as an upload
+    (detection, close-up fallback, crop), once per round; the reveal then only draws."""
+    result = detector.analyse_image(path, name="card")
+    game["answer"], game["result"] = choice, result
+    game["player"] += choice == truth
+    game["model"] += result.verdict == truth
+    game["history"].append({"truth": truth, "player": choice, "model": result.verdict, "p": result.fake_probability})
 
 
 def next_round() -> None:
     game["i"] += 1
-    game["answer"] = None
+    game["answer"] = game["result"] = None
 
 
 def play_again() -> None:
@@ -79,24 +86,21 @@ except InputError as e:  # a broken deck file: skip it rather than stop the game
     st.button("Next round", key="skip", on_click=next_round)
     st.stop()
 
-st.image(image, caption="Is this face real or fake?", width=320)
+st.image(image, caption="Is this face real or fake?", width=QUESTION_WIDTH)
 if game["answer"] is None:
     b1, b2 = st.columns(2)
-    b1.button("Real", key="real", on_click=answer, args=("real",), width="stretch")
-    b2.button("Fake", key="fake", on_click=answer, args=("fake",), width="stretch")
+    b1.button("Real", key="real", on_click=answer, args=("real", path, truth), width="stretch")
+    b2.button("Fake", key="fake", on_click=answer, args=("fake", path, truth), width="stretch")
     st.stop()
 
-# Reveal. The deck images are face crops framed like the training data: scored whole, no detection.
-result = detector.analyse_face_crop(image, name="card")
+result = game["result"]
 model_says = result.verdict
-if len(game["history"]) == game["i"]:  # score each round once, however often the page reruns
-    game["player"] += game["answer"] == truth
-    game["model"] += model_says == truth
-    game["history"].append({"truth": truth, "player": game["answer"], "model": model_says, "p": result.fake_probability})
-    st.rerun()
 (st.success if game["answer"] == truth else st.error)(
     f"It was **{truth.upper()}**. You said {game['answer']}: {'right' if game['answer'] == truth else 'wrong'}.")
-st.markdown(f"The model said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
-            f"{'right' if model_says == truth else 'wrong'}.")
-face_gallery(detector, result.faces, result.artifacts["crops"], result.threshold, columns=1)
+if result.fake_probability is None:
+    st.markdown(f"The model found no face to judge: wrong. {result.message}")
+else:
+    st.markdown(f"The model said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
+                f"{'right' if model_says == truth else 'wrong'}.")
+    face_gallery(detector, result, range(len(result.faces)), result.threshold, columns=1, width=QUESTION_WIDTH)
 st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, type="primary")

@@ -72,7 +72,7 @@ def test_detector_bad_upload_shows_message_and_stays_usable(app_env, astronaut, 
 def test_detector_no_face(app_env):
     at = detector_page().run()
     at.file_uploader[0].set_value(("wall.png", png(np.full((200, 300, 3), 90, np.uint8)), "image/png")).run()
-    assert not at.exception and "No face found" in texts(at)
+    assert not at.exception and "No face found" in texts(at) and "closer crop" in texts(at)
 
 
 def test_detector_video_timeline(app_env, face_video):

@@ -104,3 +104,46 @@ def test_tracked_detection_matches_full_detection(detector, astronaut):
     blank = np.full_like(astronaut, 100)
     found = detector.faces.detect_tracked([blank, astronaut, astronaut], key_every=4)
     assert [len(f) for f in found] == [0, 1, 1]
+
+
+def _tight_crop(astronaut, shrink: float, scale: int = 1):
+    """The astronaut's face box (182,64)-(265,171) shrunk by `shrink` of its size on every side."""
+    import cv2
+
+    x1, y1, x2, y2 = 182, 64, 265, 171
+    w, h = x2 - x1, y2 - y1
+    crop = np.ascontiguousarray(astronaut[int(y1 + shrink * h):int(y2 - shrink * h), int(x1 + shrink * w):int(x2 - shrink * w)])
+    return cv2.resize(crop, None, fx=scale, fy=scale) if scale > 1 else crop
+
+
+def test_close_up_is_found_with_context(detector, astronaut):
+    """MTCNN misses a face that fills the picture; a padded copy gives it context, boxes come back mapped."""
+    crop = _tight_crop(astronaut, 0.1)
+    assert detector.faces.detect([crop]) == [[]]
+    [found] = detector.faces.detect_padded([crop])
+    assert len(found) == 1
+    x1, y1, x2, y2 = found[0].box
+    h, w = crop.shape[:2]  # the face is centred in the crop and a little larger than it
+    assert abs((x1 + x2) / 2 - w / 2) < 0.2 * w and abs((y1 + y2) / 2 - h / 2) < 0.2 * h and x2 - x1 > w
+    r = detector.analyse_image(crop)
+    assert r.verdict in ("real", "fake") and r.faces[0].confidence > 0.8 and not r.message
+
+
+def test_tight_crop_is_scored_whole_and_says_so(detector, astronaut):
+    from detector.pipeline import WHOLE_IMAGE_MESSAGE
+
+    crop = _tight_crop(astronaut, 0.2, scale=3)  # 192x150: no face even padded, but a face close-up
+    assert detector.faces.detect_padded([crop]) == [[]]
+    r = detector.analyse_image(crop)
+    assert r.verdict in ("real", "fake") and r.message == WHOLE_IMAGE_MESSAGE
+    assert len(r.faces) == 1 and r.faces[0].confidence == 0.0 and r.faces[0].box == (0.0, 0.0, 150.0, 192.0)
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (480, 480), (40, 40)])
+def test_no_face_is_never_invented(detector, shape):
+    """A wide picture, a flat square one and a tiny one without faces stay "no face", with advice."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (*shape, 3), dtype=np.uint8) if shape[1] > shape[0] or shape[0] < 64 \
+        else np.full((*shape, 3), 120, np.uint8)
+    r = detector.analyse_image(image)
+    assert r.verdict == "no_face" and r.fake_probability is None and "closer crop" in r.message

@@ -5,7 +5,7 @@ import os
 import random
 from pathlib import Path
 
-from data_prep.dataset import IMAGE_SUFFIXES, child_dir
+from detector.datasets import IMAGE_SUFFIXES, child_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,10 +15,11 @@ class DeckError(ValueError):
 
 
 def default_deck_path() -> str | None:
-    """$DEEPFAKE_GAME_DECK, else ./data, else the shared dfdc-faces Test split beside the project."""
+    """$DEEPFAKE_GAME_DECK, else the shipped deck data/game_deck, else ./data, else the shared dfdc-faces Test
+    split beside the project."""
     if os.environ.get("DEEPFAKE_GAME_DECK"):  # an explicit choice, even a wrong one, is what the page reports on
         return os.environ["DEEPFAKE_GAME_DECK"]
-    for cand in (ROOT / "data", ROOT.parent / "shared/datasets/dfdc-faces/Test"):
+    for cand in (ROOT / "data" / "game_deck", ROOT / "data", ROOT.parent / "shared/datasets/dfdc-faces/Test"):
         if Path(cand).is_dir():
             return str(cand)
     return None

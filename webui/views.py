@@ -18,23 +18,35 @@ def verdict_banner(result) -> None:
     else:
         st.error(f"### Cannot analyse this file\n{result.message}")
     if result.threshold is not None and result.fake_probability is not None:
-        st.caption(f"Called fake at or above {100 * result.threshold:.0f}% (sidebar threshold). "
+        st.caption(f"Called fake at or above {100 * result.threshold:.1f}% (threshold {result.threshold:.4f}). "
                    f"Model: {result.model}.")
 
 
-def face_gallery(detector, faces, crops, threshold: float, heatmaps: bool = True, columns: int = 4) -> None:
-    """One card per face: its crop, the Grad-CAM heatmap and its score."""
+def heatmap(detector, result, i: int):
+    """Grad-CAM overlay of face i of an analysis, computed once and kept with the analysis: moving the
+    threshold or switching the aggregation only redraws, it never recomputes a heatmap."""
+    cache = result.artifacts.setdefault("heatmaps", {})
+    if i not in cache:
+        crop = result.artifacts["crops"][i]
+        cache[i] = overlay(crop, gradcam(detector.classifier, crop))
+    return cache[i]
+
+
+def face_gallery(detector, result, indices, threshold: float, columns: int = 4, width: int | str = "stretch") -> None:
+    """One card per face (indices into result.faces): its score, and its Grad-CAM heatmap (the first
+    MAX_HEATMAPS) or plain crop."""
     cols = st.columns(columns)
-    for i, (face, crop) in enumerate(zip(faces, crops)):
-        with cols[i % columns]:
+    for n, i in enumerate(indices):
+        face = result.faces[i]
+        with cols[n % columns]:
             label = "fake" if face.fake_probability >= threshold else "real"
             where = f" · frame {face.frame}" if face.frame is not None else ""
-            st.markdown(f"**Face #{i + 1}**: {100 * face.fake_probability:.1f}% fake ({label}){where}")
-            if heatmaps and i < MAX_HEATMAPS:
-                st.image(overlay(crop, gradcam(detector.classifier, crop)), width="stretch",
+            st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake ({label}){where}")
+            if n < MAX_HEATMAPS:
+                st.image(heatmap(detector, result, i), width=width,
                          caption="Grad-CAM: red = what pushed the score towards fake")
             else:
-                st.image(crop, width="stretch")
+                st.image(result.artifacts["crops"][i], width=width)
 
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
