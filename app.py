@@ -1,9 +1,51 @@
-"""Entry point (`streamlit run app.py`): the navigation between the pages in pages/, which hold the layout."""
+"""Home page: what the tool does, the bundled model's card in plain words, the device, links to the modes."""
 import streamlit as st
 
+from webui.resources import model_cards
+from webui.views import device_caption, sidebar_nav
+
 st.set_page_config(page_title="Deepfake detector", page_icon="🔎", layout="wide")
-st.navigation([
-    st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/1_Detector.py", title="Detector", icon="🔎", url_path="Detector"),
-    st.Page("pages/2_Game.py", title="Game", icon="🎮", url_path="Game"),
-]).run()
+sidebar_nav()
+st.title("Deepfake detector")
+st.markdown(
+    """
+Upload a **photo or a video** and this tool finds every face (MTCNN), scores each one with a neural network
+(EfficientNetV2B0) trained to tell real faces from face-swap deepfakes, and shows **why** with a heatmap.
+For videos it samples 32 frames, follows each person through them and plots the fake probability over time.
+
+**What it does not do:** it gives a probability, not proof. It has only seen the kinds of fakes it was trained
+on (see below); a new manipulation method, heavy compression, tiny or side-on faces can fool it either way.
+Treat a verdict as one clue among others. Nothing you upload is stored: files are analysed in memory or in a
+temporary file that is deleted right after.
+"""
+)
+c1, c2 = st.columns(2)
+c1.page_link("pages/1_Detector.py", label="**Detector** — check your own image or video")
+c2.page_link("pages/2_Game.py", label="**Game** — can you spot the fakes better than the model?")
+
+st.subheader("The model")
+cards = model_cards()
+if not cards:
+    st.error("No model found in models/. Train one with `python train.py --data DIR` (see README).")
+for name, card in cards.items():
+    info = card.info
+    tr = info.get("training", {})
+    with st.expander(f"{name}{' (default)' if card.default else ''}", expanded=card.default):
+        st.markdown(
+            f"- **Trained on:** {', '.join(tr.get('data', [])) or 'unknown'} "
+            f"({tr.get('train_pairs', '?')} real/fake pairs), {tr.get('epochs_run', '?')} epochs from random weights "
+            f"in {tr.get('seconds', 0) / 60:.0f} min on {tr.get('hardware', '?')}.\n"
+            f"- **Looks at:** face crops resized to {card.input_size}×{card.input_size} pixels.\n"
+            f"- **Calls a face fake** when its fake probability is at least **{100 * card.threshold:.0f}%** "
+            "(you can move this threshold in the Detector's sidebar)."
+        )
+        for test_name, m in (info.get("metrics_full_path") or info.get("metrics_on_crops") or {}).items():
+            if test_name == "Validation":
+                continue
+            st.markdown(
+                f"- **On {test_name} test images it has never seen:** right {100 * m['accuracy']:.0f}% of the time; "
+                f"catches {100 * m['recall']:.0f}% of fakes; when it says fake it is right {100 * m['precision']:.0f}% "
+                f"of the time; ranking quality (AUC) {m['auc']:.2f} (0.5 = coin flip, 1 = perfect)."
+            )
+        st.caption(info.get("licence", ""))
+device_caption()

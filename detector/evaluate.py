@@ -1,11 +1,13 @@
-"""Score an OpenForensics-layout folder through the full detector path (image -> MTCNN -> crop -> model).
+"""Score labelled folders through the full detector path (image -> MTCNN -> crop -> model), one table.
 
-    python -m detector.evaluate ../shared/datasets/dfdc-faces --split Test [--model NAME] [--json out.json]
+    python -m detector.evaluate ../shared/datasets/dfdc-faces ../shared/datasets/stylegan-faces --split Test
+           [--model NAME] [--limit N] [--json out.json] [--update-card]
 
-Dataset images are decoded, faces are found by MTCNN on the whole image and cropped exactly as for an upload,
-so the figures are what a user gets, not what the training loop saw. Images where no face is found are counted
-and scored 0.5 (undecided) in the "all images" metrics; "faces found" metrics leave them out. For comparison
-the same images are also scored as given (the crop the dataset provides, no detection).
+Dataset images are decoded, faces are found by MTCNN on the whole image (with context added, then the
+whole-picture fallback for close-ups, exactly as for an upload) and cropped as for an upload, so the figures are
+what a user gets, not what the training loop saw. Images where no face is found are counted and scored 0.5
+(undecided) in the "all images" metrics; "faces found" metrics leave them out. For comparison the same images
+are also scored as given (the crop the dataset provides, no detection).
 """
 from __future__ import annotations
 
@@ -14,13 +16,72 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16, progress=None) -> dict:
+    """Metrics of one labelled folder (dataset root, or a folder with Real/ and Fake/)."""
+    import numpy as np
+
+    from .datasets import find_split
+    from .decode import load_image
+    from .errors import InputError
+    from .metrics import binary_report
+    from .pipeline import WHOLE_IMAGE_MESSAGE
+
+    split_data = find_split(data, split)
+    items = list(zip(split_data.paths, split_data.labels))
+    if limit:
+        items = [x for y in (0, 1) for x in [it for it in items if it[1] == y][:limit]]
+    labels, full, crop_scores, no_face, whole, unreadable = [], [], [], 0, 0, 0
+    t0 = time.time()
+    task = progress.add_task(f"{Path(data).name} {split}", total=len(items)) if progress else None
+    for i in range(0, len(items), batch):
+        loaded = []
+        for path, y in items[i : i + batch]:
+            try:
+                loaded.append((load_image(path), y, path))
+            except InputError:
+                unreadable += 1
+        results = det.analyse_images([b[0] for b in loaded], [b[2] for b in loaded])
+        as_given = det.classifier.score([b[0] for b in loaded])
+        for (_, y, _), r, c in zip(loaded, results, as_given):
+            labels.append(y)
+            crop_scores.append(float(c))
+            no_face += r.fake_probability is None
+            whole += r.message == WHOLE_IMAGE_MESSAGE
+            full.append(r.fake_probability)
+        if progress:
+            progress.advance(task, len(items[i : i + batch]))
+    y = np.array(labels)
+    found = np.array([s is not None for s in full])
+    full_all = np.array([0.5 if s is None else s for s in full])
+    t = det.card.threshold
+    return {
+        "data": os.path.abspath(data), "split": split, "model": det.card.name, "threshold": t,
+        "images": len(items), "unreadable": unreadable, "no_face": no_face, "whole_image": whole,
+        "seconds": round(time.time() - t0, 1),
+        "full_path_all_images": binary_report(y, full_all, t),
+        "full_path_faces_found": binary_report(y[found], full_all[found], t),
+        "as_given_crops": binary_report(y, np.array(crop_scores), t),
+    }
+
+
+def print_table(reports: dict) -> None:
+    print("| data | images | no face | scored whole | AUC full path | accuracy | ECE | AUC as-given crops | "
+          "confusion [[TN, FP], [FN, TP]] |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in reports.items():
+        m = r["full_path_all_images"]
+        print(f"| {name} | {r['images']} | {r['no_face']} | {r['whole_image']} | {m['auc']:.4f} | {m['accuracy']:.4f} | "
+              f"{m['ece']:.3f} | {r['as_given_crops']['auc']:.4f} | {m['confusion_matrix']} |")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("data", help="dataset root (with Train/Validation/Test) or a folder with Real/ and Fake/")
+    p.add_argument("data", nargs="+", help="dataset roots (with Train/Validation/Test) or folders with Real/ and Fake/")
     p.add_argument("--split", default="Test")
     p.add_argument("--model", default=None)
     p.add_argument("--models-dir", default=None)
@@ -31,82 +92,49 @@ def main(argv=None) -> int:
                    help="record the full-path metrics in the model card (metrics_full_path.<dataset name>)")
     args = p.parse_args(argv)
 
-    import numpy as np
     from rich.progress import Progress
 
     from .datasets import DatasetError, find_split
-    from .decode import load_image
-    from .errors import InputError, ModelError
-    from .metrics import binary_report
+    from .errors import ModelError
     from .pipeline import Detector
 
     try:
-        split = find_split(args.data, args.split)
+        for d in args.data:
+            find_split(d, args.split)
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    items = list(zip(split.paths, split.labels))
-    if args.limit:
-        items = [x for y in (0, 1) for x in [it for it in items if it[1] == y][: args.limit]]
     try:
         det = Detector(model=args.model, models_dir=args.models_dir)
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    labels, full, crop_scores, no_face, unreadable = [], [], [], 0, 0
-    t0 = time.time()
-    with Progress(console=None, transient=False) as prog:
-        task = prog.add_task(f"{args.split}: full detector path", total=len(items))
-        for i in range(0, len(items), args.batch):
-            batch = []
-            for path, y in items[i : i + args.batch]:
-                try:
-                    batch.append((load_image(path), y, path))
-                except InputError:
-                    unreadable += 1
-            results = det.analyse_images([b[0] for b in batch], [b[2] for b in batch])
-            as_given = det.classifier.score([b[0] for b in batch])
-            for (_, y, _), r, c in zip(batch, results, as_given):
-                labels.append(y)
-                crop_scores.append(float(c))
-                if r.fake_probability is None:
-                    no_face += 1
-                full.append(r.fake_probability)
-            prog.advance(task, len(items[i : i + args.batch]))
-    seconds = time.time() - t0
-    y = np.array(labels)
-    found = np.array([s is not None for s in full])
-    full_all = np.array([0.5 if s is None else s for s in full])
-    t = det.card.threshold
-    report = {
-        "data": os.path.abspath(args.data), "split": args.split, "model": det.card.name, "threshold": t,
-        "images": len(items), "unreadable": unreadable, "no_face": no_face, "seconds": round(seconds, 1),
-        "full_path_all_images": binary_report(y, full_all, t),
-        "full_path_faces_found": binary_report(y[found], full_all[found], t),
-        "as_given_crops": binary_report(y, np.array(crop_scores), t),
-    }
-    print(f"{det.card.name} on {args.data} [{args.split}]: {len(items)} images, {no_face} without a detected face, "
-          f"{unreadable} unreadable, {seconds:.0f} s")
-    for k in ("full_path_all_images", "full_path_faces_found", "as_given_crops"):
-        m = report[k]
-        print(f"  {k:>22}: n={m['n']:5d}  AUC {m['auc']:.4f}  acc {m['accuracy']:.4f}  precision {m['precision']:.3f}  "
-              f"recall {m['recall']:.3f}  ECE {m['ece']:.3f}  CM [[TN,FP],[FN,TP]] {m['confusion_matrix']}")
+    reports = {}
+    with Progress(transient=False) as prog:
+        for d in args.data:
+            reports[Path(os.path.abspath(d)).name] = evaluate_folder(det, d, args.split, args.limit, args.batch, prog)
+    print(f"{det.card.name} (threshold {det.card.threshold:.4f}), split {args.split}, full detector path; "
+          "images without a face count as 0.5")
+    print_table(reports)
+    for name, r in reports.items():
+        print(f"{name}: {r['seconds']:.0f} s, {r['unreadable']} unreadable")
+        for k in ("full_path_all_images", "full_path_faces_found", "as_given_crops"):
+            m = r[k]
+            print(f"  {k:>22}: n={m['n']:5d}  AUC {m['auc']:.4f}  acc {m['accuracy']:.4f}  precision "
+                  f"{m['precision']:.3f}  recall {m['recall']:.3f}  ECE {m['ece']:.3f}  CM {m['confusion_matrix']}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+        Path(args.json).write_text(json.dumps(reports, indent=2))
     if args.update_card:
-        from pathlib import Path
-
         from .model import atomic_write
 
         card_path = det.classifier.path.with_suffix(".json")
         card = json.loads(card_path.read_text())
-        name = Path(os.path.abspath(args.data)).name
-        entry = dict(report["full_path_all_images"], no_face=no_face, images=len(items), split=args.split,
-                     faces_found_auc=report["full_path_faces_found"]["auc"],
-                     command=f"python -m detector.evaluate {args.data} --split {args.split}")
-        card.setdefault("metrics_full_path", {})[name] = entry
+        for (name, r), d in zip(reports.items(), args.data):
+            card.setdefault("metrics_full_path", {})[name] = dict(
+                r["full_path_all_images"], no_face=r["no_face"], whole_image=r["whole_image"], images=r["images"],
+                split=args.split, faces_found_auc=r["full_path_faces_found"]["auc"],
+                command=f"python -m detector.evaluate {d} --split {args.split}")
         atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
         print(f"recorded in {card_path}")
     return 0

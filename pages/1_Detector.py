@@ -10,9 +10,10 @@ from detector.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from detector.errors import InputError
 from detector.pipeline import decide
 from webui.resources import analyse_upload, get_detector, model_cards
-from webui.views import boxed_image, device_caption, face_gallery, verdict_banner
+from webui.views import boxed_image, device_caption, face_gallery, sidebar_nav, verdict_banner
 
 st.set_page_config(page_title="Detector", page_icon="🔎", layout="wide")
+sidebar_nav()
 st.title("Detector")
 
 cards = model_cards()

@@ -5,11 +5,12 @@ from detector.decode import load_image
 from detector.errors import InputError
 from webui.deck import DeckError, default_deck_path, draw_rounds, load_deck
 from webui.resources import get_detector, model_cards
-from webui.views import face_gallery
+from webui.views import face_gallery, sidebar_nav
 
 ROUNDS = 10
 QUESTION_WIDTH = 320  # px; the reveal's heatmap is drawn at the same size
 st.set_page_config(page_title="Spot the fake", page_icon="🎮", layout="centered")
+sidebar_nav()
 st.title("Spot the fake")
 
 with st.sidebar:

@@ -7,6 +7,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from helpers import app_page
 
 
 def png(arr) -> bytes:
@@ -28,7 +29,7 @@ def texts(at) -> str:
 
 
 def detector_page():
-    return AppTest.from_file(str(ROOT / "pages/1_Detector.py"), default_timeout=120)
+    return app_page("pages/1_Detector.py")
 
 
 def test_home_page_shows_model_card(app_env):
@@ -86,7 +87,7 @@ def test_detector_video_timeline(app_env, face_video):
 
 
 def test_game_plays_a_full_game(app_env):
-    at = AppTest.from_file(str(ROOT / "pages/2_Game.py"), default_timeout=120).run()
+    at = app_page("pages/2_Game.py").run()
     assert not at.exception
     at.sidebar.number_input[0].set_value(2).run()
     at.session_state["game"] = None  # the new round count applies to a new game
@@ -108,7 +109,7 @@ def test_game_plays_a_full_game(app_env):
 def test_game_without_deck_explains(monkeypatch, tiny_models_dir, tmp_path):
     monkeypatch.setenv("DEEPFAKE_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("DEEPFAKE_GAME_DECK", str(tmp_path / "nothing-here"))
-    at = AppTest.from_file(str(ROOT / "pages/2_Game.py"), default_timeout=60)
+    at = app_page("pages/2_Game.py", 60)
     at.run()
     assert not at.exception
     assert "No deck to play with yet" in texts(at) and "is not a folder" in texts(at)

@@ -7,6 +7,7 @@ import pytest
 
 from bench.battery import check, make_battery
 from conftest import ROOT
+from helpers import app_page
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,10 @@ def test_battery_through_the_cli(tiny_models_dir, battery):
 
 def test_battery_through_the_detector_page(monkeypatch, tiny_models_dir, battery):
     """One browser session uploads every case in turn: each gets its message, the page never breaks."""
-    from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("DEEPFAKE_MODELS_DIR", str(tiny_models_dir))
     folder, cases = battery
-    at = AppTest.from_file(str(ROOT / "pages/1_Detector.py"), default_timeout=120).run()
+    at = app_page("pages/1_Detector.py").run()
     for name, what, expected in cases:
         if name.endswith(".wav"):
             continue  # not an accepted upload type: the uploader refuses it before the page sees it

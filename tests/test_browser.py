@@ -17,10 +17,13 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def server(tiny_models_dir, tiny_deck):
+def server(tiny_models_dir):
+    """No DEEPFAKE_GAME_DECK: the Game must play with the deck the repository ships (data/game_deck), as on a
+    fresh clone with no ../shared beside it."""
     from bench.server import streamlit_server
 
-    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir), "DEEPFAKE_GAME_DECK": str(tiny_deck)}) as url:
+    assert "DEEPFAKE_GAME_DECK" not in os.environ
+    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir)}) as url:
         yield url
 
 
@@ -51,8 +54,27 @@ def test_detector_upload_to_verdict(server, page, astronaut, tmp_path):
     assert page.get_by_text("Likely", exact=False).count() >= 1
 
 
+def test_tight_face_crop_gets_a_verdict(server, page, astronaut, tmp_path):
+    """A close-up where MTCNN finds no face, even with context, is scored whole and the page says so."""
+    import cv2
+
+    crop = tmp_path / "closeup.png"
+    face = astronaut[int(64 + 0.2 * 107):int(171 - 0.2 * 107), int(182 + 0.2 * 83):int(265 - 0.2 * 83)]
+    Image.fromarray(cv2.resize(face, None, fx=3, fy=3)).save(crop)
+    page.goto(f"{server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(crop))
+    page.get_by_text("fake probability", exact=False).first.wait_for(timeout=120_000)
+    page.screenshot(path=str(SHOTS / "closeup.png"), full_page=True)
+    assert page.get_by_text("Likely", exact=False).count() >= 1
+    assert page.get_by_text("looks like a face close-up", exact=False).count() >= 1
+    assert page.get_by_text("No face found").count() == 0
+
+
 def test_game_plays_one_round(server, page):
     page.goto(f"{server}/Game")
+    deck = page.get_by_label("Deck folder", exact=True).and_(page.locator("input"))
+    deck.wait_for(timeout=120_000)
+    assert deck.input_value() == str(ROOT / "data" / "game_deck")  # the shipped deck, not ../shared
     page.get_by_role("button", name="Real", exact=True).wait_for(timeout=120_000)
     page.get_by_role("button", name="Real", exact=True).click()
     try:

@@ -119,7 +119,7 @@ def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_di
     shutil.copytree(tiny_models_dir, models)
     assert evaluate([str(tiny_dataset), "--split", "Test", "--models-dir", str(models), "--update-card"]) == 0
     out = capsys.readouterr().out
-    assert "12 images" in out and "full_path_all_images" in out and "as_given_crops" in out
+    assert f"| {tiny_dataset.name} | 12 |" in out and "full_path_all_images" in out and "as_given_crops" in out
     entry = json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name]
     assert entry["n"] == 12 and 0 <= entry["auc"] <= 1 and sum(map(sum, entry["confusion_matrix"])) == 12
     assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2

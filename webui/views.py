@@ -17,6 +17,8 @@ def verdict_banner(result) -> None:
         st.warning(f"### No face found\n{result.message}")
     else:
         st.error(f"### Cannot analyse this file\n{result.message}")
+    if result.verdict in ("real", "fake") and result.message:  # e.g. a close-up scored as one face
+        st.info(result.message)
     if result.threshold is not None and result.fake_probability is not None:
         st.caption(f"Called fake at or above {100 * result.threshold:.1f}% (threshold {result.threshold:.4f}). "
                    f"Model: {result.model}.")
@@ -51,6 +53,15 @@ def face_gallery(detector, result, indices, threshold: float, columns: int = 4, 
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
     st.image(draw_faces(image, faces, threshold, scale=scale), caption=caption, width="stretch")
+
+
+def sidebar_nav() -> None:
+    """The navigation at the top of the sidebar (Streamlit's own would label app.py "app")."""
+    with st.sidebar:
+        st.page_link("app.py", label="Home", icon="🏠")
+        st.page_link("pages/1_Detector.py", label="Detector", icon="🔎")
+        st.page_link("pages/2_Game.py", label="Game", icon="🎮")
+        st.divider()
 
 
 def device_caption() -> None:
