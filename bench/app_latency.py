@@ -1,14 +1,21 @@
-"""Upload-to-verdict time in a real browser (Debian Chromium + Playwright) against `streamlit run`, bundled model.
+"""What a user waits for in a real browser (Debian Chromium + Playwright) against `streamlit run`, bundled model.
 
-    python bench/app_latency.py [--video ../shared/datasets/videos/Fake/abofeumbvv.mp4]
+    python bench/app_latency.py [--video ../shared/datasets/videos/Fake/abofeumbvv.mp4] [--repeats 5]
 
-Measures a 1280x720 photo with one face (written by the script) and, if given, a video; each after the model is
-loaded (a first warm-up upload is not timed). Screenshots go to artifacts/app-*.png.
+Each figure is measured after the model is loaded (a first warm-up upload is not timed), as the median of
+--repeats tries:
+- a 1280x720 photo with one face (written by the script): upload -> verdict, and -> every face's heatmap;
+- the threshold slider moved (keyboard End / Home) -> the banner re-decided, on the photo's page and, with
+  --video, on the video's page;
+- with --video: upload -> the full result page (timeline, the three most suspicious frames with heatmaps);
+- the Game (shipped deck): answer clicked -> truth, model's answer and heatmap shown.
+Screenshots go to artifacts/app-*.png. Run it on a quiet machine: nothing else should compete for the CPU.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -19,8 +26,9 @@ from server import ROOT, streamlit_server  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--video", default=None)
+    ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
     from PIL import Image
     from playwright.sync_api import sync_playwright
@@ -30,35 +38,65 @@ def main() -> int:
     Image.fromarray(data.astronaut()).resize((1280, 1280)).crop((0, 0, 1280, 720)).save(photo)
     shots = ROOT / "artifacts"
     shots.mkdir(exist_ok=True)
+    results: dict[str, list[float]] = {}
+
+    def record(name: str, seconds: float) -> None:
+        results.setdefault(name, []).append(seconds)
+
     with streamlit_server() as url:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = b.new_page(viewport={"width": 1280, "height": 2600})
 
-            def upload(path, done_text, name):
+            def timed(action, until) -> float:
+                t = time.perf_counter()
+                action()
+                until()
+                return time.perf_counter() - t
+
+            def upload(path, until) -> float:
                 page.goto(f"{url}/Detector")
                 page.locator("input[type=file]").wait_for(state="attached", timeout=180_000)
-                t = time.perf_counter()
-                page.locator("input[type=file]").set_input_files(path)
-                page.get_by_text(done_text).first.wait_for(timeout=300_000)
-                dt = time.perf_counter() - t
-                page.wait_for_timeout(1500)
-                page.screenshot(path=str(shots / f"app-{name}.png"))
-                return dt
+                return timed(lambda: page.locator("input[type=file]").set_input_files(path), until)
 
-            upload(photo, "Face #1", "warmup")
-            print(f"1280x720 photo, upload to verdict: {upload(photo, 'fake probability', 'photo'):.2f} s "
-                  f"(to every face's heatmap: {upload(photo, 'Face #1', 'photo-heatmap'):.2f} s)")
+            def text(s, n=1, timeout=300_000):
+                return lambda: page.wait_for_function(
+                    "([s, n]) => document.body.innerText.split(s).length - 1 >= n", arg=[s, n], timeout=timeout)
+
+            def slider_moves(name):
+                slider = page.get_by_role("slider")
+                for _ in range(a.repeats):
+                    record(f"{name}: slider -> banner", timed(lambda: slider.press("End"), text("threshold 1.0000")))
+                    record(f"{name}: slider -> banner", timed(lambda: slider.press("Home"), text("threshold 0.0000")))
+
+            upload(photo, text("Grad-CAM"))  # warm-up: model load, first traces
+            for _ in range(a.repeats):
+                record("photo 1280x720: upload -> verdict", upload(photo, text("fake probability")))
+                text("Grad-CAM")()
+                record("photo 1280x720: upload -> every heatmap", upload(photo, text("Grad-CAM")))
+            page.screenshot(path=str(shots / "app-photo.png"))
+            slider_moves("photo page")
             if a.video:
-                print(f"{Path(a.video).name}, upload to verdict: "
-                      f"{upload(a.video, 'fake probability', 'video'):.2f} s "
-                      f"(to the full page with suspicious frames: {upload(a.video, 'Grad-CAM', 'video-full'):.2f} s)")
-            page.goto(f"{url}/")
-            page.get_by_text("The model").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(shots / "app-home.png"))
+                upload(a.video, text("Grad-CAM", 3))  # warm-up of the video path
+                for _ in range(a.repeats):
+                    record(f"{Path(a.video).name}: upload -> full page", upload(a.video, text("Grad-CAM", 3)))
+                page.screenshot(path=str(shots / "app-video.png"))
+                slider_moves("video page")
+
+            page.goto(f"{url}/Game")
+            for i in range(a.repeats + 1):
+                page.get_by_role("button", name="Real", exact=True).wait_for(timeout=120_000)
+                dt = timed(lambda: page.get_by_role("button", name="Real", exact=True).click(),
+                           lambda: page.get_by_text("Grad-CAM").first.wait_for(timeout=120_000))
+                if i:  # the first reveal traces Grad-CAM: warm-up
+                    record("Game: answer -> reveal with heatmap", dt)
+                page.get_by_role("button", name="Next round").click()
+            page.screenshot(path=str(shots / "app-game.png"))
             b.close()
+    print(f"| what (median of {a.repeats}; min-max) | seconds |\n|---|---|")
+    for name, xs in results.items():
+        print(f"| {name} | **{statistics.median(xs):.2f}** ({min(xs):.2f}-{max(xs):.2f}) |")
     return 0
 
 

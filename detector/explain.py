@@ -10,17 +10,30 @@ from .model import GRADCAM_LAYER, Classifier
 _lock = threading.Lock()
 
 
-def _grad_model(classifier: Classifier):
-    """Model returning (last conv feature map, fake probability); built once per classifier."""
+def _gradcam_fn(classifier: Classifier):
+    """One traced tf.function per classifier returning the Grad-CAM map at the feature-map resolution. Traced,
+    a heatmap costs about one forward and one backward pass (eager, it cost over a second on a 2-core CPU)."""
     with _lock:
-        gm = getattr(classifier, "_grad_model", None)
-        if gm is None:
+        fn = getattr(classifier, "_gradcam_fn", None)
+        if fn is None:
             import keras
+            import tensorflow as tf
 
             m = classifier.model
             gm = keras.Model(m.inputs, [m.get_layer(GRADCAM_LAYER).output, m.output])
-            classifier._grad_model = gm
-    return gm
+            size = classifier.input_size
+
+            @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32)])
+            def fn(x):
+                with tf.GradientTape() as tape:
+                    fmap, prob = gm(x, training=False)
+                    target = prob[:, 0]
+                grads = tape.gradient(target, fmap)
+                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+                return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0]
+
+            classifier._gradcam_fn = fn
+    return fn
 
 
 def gradcam(classifier: Classifier, crop: np.ndarray) -> np.ndarray:
@@ -32,12 +45,8 @@ def gradcam(classifier: Classifier, crop: np.ndarray) -> np.ndarray:
     from .preprocess import resize_for_model
 
     x = resize_for_model(cv2.resize(crop, (224, 224), interpolation=cv2.INTER_AREA)[None], classifier.input_size)
-    with tf.GradientTape() as tape:
-        fmap, prob = _grad_model(classifier)(x, training=False)
-        target = prob[:, 0]
-    grads = tape.gradient(target, fmap)
-    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0].numpy().astype(np.float32)
+    with tf.device(classifier.device):
+        cam = _gradcam_fn(classifier)(x).numpy().astype(np.float32)
     if cam.max() > 0:
         cam /= cam.max()
     return cv2.resize(cam, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC).clip(0, 1)

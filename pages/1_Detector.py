@@ -78,7 +78,7 @@ if result.kind == "image":
         st.subheader("Each face, and why")
         face_gallery(detector, result, range(len(result.faces)), threshold)
     else:
-        st.image(result.artifacts["image"], width="stretch")
+        st.image(result.artifacts["image"], width="stretch", output_format="JPEG")
 else:
     c1, c2, c3 = st.columns(3)
     c1.metric("Duration", f"{result.duration_s:.1f} s")

@@ -87,7 +87,7 @@ except InputError as e:  # a broken deck file: skip it rather than stop the game
     st.button("Next round", key="skip", on_click=next_round)
     st.stop()
 
-st.image(image, caption="Is this face real or fake?", width=QUESTION_WIDTH)
+st.image(image, caption="Is this face real or fake?", width=QUESTION_WIDTH, output_format="JPEG")
 if game["answer"] is None:
     b1, b2 = st.columns(2)
     b1.button("Real", key="real", on_click=answer, args=("real", path, truth), width="stretch")

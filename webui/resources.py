@@ -12,6 +12,31 @@ from detector.errors import InputError
 from detector.model import ModelCard, available_models, default_models_dir
 
 
+def _keep_keras_session() -> None:
+    """Streamlit calls keras.backend.clear_session() after every script run (script_runner._clean_problem_modules).
+    Our models are loaded once per process and shared, so clearing helps nothing, and it cost ~0.4 s per rerun
+    plus ~0.5 s on the next classifier and Grad-CAM call (measured with py-spy on the Game's reveal: 1.8 s, of
+    which 0.1 s was the analysis itself). Keep its other cleaning (matplotlib figures); private API, so guarded."""
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if getattr(script_runner, "_clean_problem_modules", None) is None or getattr(script_runner, "_keras_kept", False):
+        return
+
+    def clean_without_keras() -> None:
+        import sys
+
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+
+    script_runner._clean_problem_modules = clean_without_keras
+    script_runner._keras_kept = True
+
+
+_keep_keras_session()
+
+
 def model_cards() -> dict[str, ModelCard]:
     return {name: ModelCard.load(p.with_suffix(".json")) for name, p in available_models(default_models_dir()).items()}
 

@@ -45,14 +45,15 @@ def face_gallery(detector, result, indices, threshold: float, columns: int = 4, 
             where = f" · frame {face.frame}" if face.frame is not None else ""
             st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake ({label}){where}")
             if n < MAX_HEATMAPS:
-                st.image(heatmap(detector, result, i), width=width,
+                st.image(heatmap(detector, result, i), width=width, output_format="JPEG",
                          caption="Grad-CAM: red = what pushed the score towards fake")
             else:
-                st.image(result.artifacts["crops"][i], width=width)
+                st.image(result.artifacts["crops"][i], width=width, output_format="JPEG")
 
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
-    st.image(draw_faces(image, faces, threshold, scale=scale), caption=caption, width="stretch")
+    # JPEG: a page rerun (every slider move) re-encodes the pictures it shows, and PNG costs ~10x more.
+    st.image(draw_faces(image, faces, threshold, scale=scale), caption=caption, width="stretch", output_format="JPEG")
 
 
 def sidebar_nav() -> None:
