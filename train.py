@@ -96,6 +96,51 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def worker_role() -> tuple[bool, str]:
+    """(is this process the chief?, its name) under TF_CONFIG; a single process is its own chief. Only the chief
+    writes the model, card and plots; every other worker keeps its checkpoints in its own cache subfolder."""
+    cfg = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = cfg.get("task", {})
+    kind, index = task.get("type", "worker"), int(task.get("index", 0))
+    chief = kind == "chief" or ("chief" not in cfg.get("cluster", {}) and kind == "worker" and index == 0)
+    return chief, f"{kind}-{index}"
+
+
+def patch_keras_for_multi_worker(model, strategy, args) -> None:
+    """Keras 3 `fit` does not run under MultiWorkerMirroredStrategy (keras-team/keras#20585, open): (1) before
+    training it averages a distributed input batch across workers only to learn its shapes, and that reduce
+    fails; (2) it averages each scalar log (loss, metrics) across workers with `axis=0`, which a scalar has not.
+    Both are bookkeeping around the training step; the gradient all-reduce itself is TensorFlow's. So: build
+    from a local batch of the right shape, and reduce scalars without an axis."""
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    local = (tf.zeros([args.batch_size, args.input_size, args.input_size, 3]), tf.zeros([args.batch_size]))
+
+    def build_locally(iterator=None, data_batch=None):
+        with strategy.scope():
+            model._symbolic_build(data_batch=local)
+
+    model._maybe_symbolic_build = build_locally
+    original = tf_trainer.reduce_per_replica
+    if getattr(original, "_scalar_safe", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        def one(v):
+            local_value = strategy.experimental_local_results(v)[0] if isinstance(
+                v, tf.distribute.DistributedValues) else v
+            if reduction in ("auto", "mean") and getattr(local_value, "shape", None) is not None and \
+                    local_value.shape.rank == 0:
+                return strategy.reduce("MEAN", v, axis=None)
+            return original(v, strategy, reduction)
+
+        return tf.nest.map_structure(one, values)
+
+    reduce_per_replica._scalar_safe = True
+    tf_trainer.reduce_per_replica = reduce_per_replica
+
+
 def choose_strategy():
     """Several GPUs -> MirroredStrategy; TF_CONFIG set -> multi-worker; otherwise the default strategy."""
     import tensorflow as tf
@@ -425,6 +470,9 @@ def main(argv=None) -> int:
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     cache = Path(args.cache_dir or Path.home() / ".cache" / "deepfake-detector" / "train" / args.name)
+    is_chief, role = worker_role()
+    if not is_chief:
+        cache = cache / role
     if args.fresh and cache.exists():
         import shutil
 
@@ -434,6 +482,7 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
+    strategy = choose_strategy()  # first: a multi-worker strategy must exist before other TensorFlow work
     keras.utils.set_random_seed(args.seed)
     precision = args.precision
     if precision == "auto":
@@ -449,7 +498,6 @@ def main(argv=None) -> int:
     print(f"{steps} steps/epoch of {args.batch_size}, {args.epochs} epochs, test sets: {list(test)}; "
           f"precision {precision}", file=sys.stderr)
 
-    strategy = choose_strategy()
     with strategy.scope():
         model = build_classifier(args.input_size, weights=None if args.weights == "none" else args.weights)
         if args.init_from:  # BackupAndRestore, if it finds a backup, overrides these weights: a resume wins
@@ -466,6 +514,9 @@ def main(argv=None) -> int:
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="acc")],
         )
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        patch_keras_for_multi_worker(model, strategy, args)
 
     best_weights = cache / "best.weights.h5"
     history_csv = cache / "history.csv"
@@ -502,6 +553,10 @@ def main(argv=None) -> int:
     )
     record_time()
     total_seconds = json.loads(elapsed_file.read_text())["s"]
+
+    if not is_chief:
+        print(f"{role}: training finished; the chief writes the model", file=sys.stderr)
+        return 0
 
     # Serve in float32: portable to CPUs without bf16, and the weights are identical.
     keras.mixed_precision.set_global_policy("float32")
@@ -559,6 +614,9 @@ def main(argv=None) -> int:
             "weights_init": args.init_from and f"weights of {Path(args.init_from).name}" or args.weights,
             "epochs_run": epochs_run,
             "precision": precision,
+            "distribution": {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
+                             "workers": len(json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+                                            .get("worker", [])) or 1},
             "seconds": round(total_seconds),
             "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",

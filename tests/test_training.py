@@ -144,3 +144,31 @@ def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     assert offsets.max() < 0.06 * 224 * 1.2 + 2  # by at most the shift, a little more with the zoom
     same = train._jitter_framing(tf.constant(img), 1e-6).numpy()
     assert np.abs(same.astype(int) - img.astype(int)).mean() < 1
+
+
+def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
+    """Two local worker processes under MultiWorkerMirroredStrategy (TF_CONFIG on 127.0.0.1): both finish, and
+    only the chief writes a model."""
+    import os
+
+    from bench.server import free_port
+
+    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+    out, cache = tmp_path / "models", tmp_path / "cache"
+    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--out", str(out),
+           "--cache-dir", str(cache), "--name", "mw"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster,
+                                                                         "task": {"type": "worker", "index": i}})))
+             for i in range(2)]
+    try:
+        logs = [p.communicate(timeout=900)[1] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    assert sorted(f.name for f in out.iterdir()) == ["mw.json", "mw.keras", "mw.png"]
+    assert "worker-1: training finished; the chief writes the model" in logs[1]
+    dist = json.loads((out / "mw.json").read_text())["training"]["distribution"]  # MultiWorkerMirrored's class
+    assert dist == {"strategy": "CollectiveAllReduceStrategy", "replicas": 2, "workers": 2}
+    assert (cache / "worker-1").is_dir()  # the other worker's checkpoints stay apart from the chief's

@@ -1,0 +1,75 @@
+"""detector.scan on a real local Ray cluster (2 CPUs): ~20 generated images and videos, a SIGKILL of the driver
+mid-scan, a rerun that scores only what is missing, and the same verdicts as the plain detector."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from helpers import write_video
+from PIL import Image
+
+from conftest import ROOT
+
+pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, astronaut):
+    d = tmp_path_factory.mktemp("archive")
+    (d / "sub").mkdir()
+    for i in range(14):
+        img = np.roll(astronaut, 9 * i, axis=1)
+        Image.fromarray(img).save(d / ("sub" if i % 3 else ".") / f"photo_{i:02d}.{'png' if i % 2 else 'jpg'}")
+    Image.new("RGB", (320, 200), "gray").save(d / "blank.png")
+    (d / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    for i in range(3):
+        write_video(d / f"clip_{i}.mp4", [np.roll(astronaut, 2 * k + 40 * i, axis=1) for k in range(20)])
+    write_video(d / "dark.mp4", [np.full((120, 160, 3), 10, np.uint8)] * 10)
+    (d / "notes.txt.bak").write_text("not media")
+    return d
+
+
+def scan_cmd(archive, out, models):
+    return [sys.executable, "-m", "detector.scan", str(archive), "--out", str(out), "--models-dir", str(models),
+            "--num-cpus", "2", "--frames", "4", "--files-per-block", "2"]
+
+
+def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_models_dir, detector):
+    from detector.scan import list_inputs, read_results
+
+    files = list_inputs([archive])
+    assert len(files) == 20
+    out = tmp_path / "scan"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    first = subprocess.Popen(scan_cmd(archive, out, tiny_models_dir), cwd=ROOT, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not list(out.glob("*.parquet")) and time.time() < deadline and first.poll() is None:
+        time.sleep(0.2)
+    os.kill(first.pid, signal.SIGKILL)  # the driver only, mid-scan
+    first.wait()
+    partial = len(read_results(out)) if list(out.glob("*.parquet")) else 0
+    assert 0 < partial < 20  # killed mid-scan, with part of it on disk
+
+    again = subprocess.run(scan_cmd(archive, out, tiny_models_dir), cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 1, again.stderr[-2000:]  # one error row (broken.jpg) makes the exit status 1
+    assert f"{partial} already in" in again.stderr and f"{20 - partial} to score" in again.stderr
+    rows = read_results(out).to_pylist()
+    assert sorted(r["path"] for r in rows) == sorted(files)  # every input exactly once
+    by_name = {os.path.basename(r["path"]): r for r in rows}
+    assert by_name["broken.jpg"]["verdict"] == "error" and by_name["broken.jpg"]["message"]
+    assert by_name["blank.png"]["verdict"] == "no_face" and by_name["dark.mp4"]["verdict"] == "no_face"
+    for r in rows:  # the same verdicts as python -m detector on the same files
+        expected = detector.analyse_path(r["path"], n_frames=4)
+        assert r["verdict"] == expected.verdict, r["path"]
+        if expected.fake_probability is not None:
+            assert r["fake_probability"] == pytest.approx(expected.fake_probability, abs=1e-4)
+        assert r["model"] == "tiny" and r["threshold"] == 0.5 and r["kind"] == expected.kind
+
+    rerun = subprocess.run(scan_cmd(archive, out, tiny_models_dir), cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert "20 already in" in rerun.stderr and "0 to score" in rerun.stderr and len(read_results(out)) == 20
