@@ -19,15 +19,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """The server's base URL; `.pid` is the server process (for memory sampling)."""
+    pid: int
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0):
-    """Yields the server's URL once /_stcore/health answers ok; stops the server afterwards."""
+    """Yields the server's URL (a ServerURL) once /_stcore/health answers ok; stops the server afterwards."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.time() + ready_timeout
         while True:

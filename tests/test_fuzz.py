@@ -1,0 +1,22 @@
+"""A short coverage-guided fuzz run (bench/fuzz.py, atheris) over every input path: no crash, no hang, bounded
+memory. The long run's figures are in README."""
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytest.importorskip("atheris")
+
+
+def test_fuzz_short_run_finds_no_crash(tiny_models_dir, tmp_path):
+    p = subprocess.run([sys.executable, "bench/fuzz.py", "--seconds", "60", "--models-dir", str(tiny_models_dir),
+                        "--crashes", str(tmp_path / "crashes")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    last = p.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r"inputs=(\d+) crashes=(\d+) hangs=(\d+) max_rss_mb=(\d+)", last)
+    assert m, p.stdout[-2000:] + p.stderr[-2000:]
+    inputs, crashes, hangs, rss = map(int, m.groups())
+    assert p.returncode == 0 and crashes == 0 and hangs == 0, p.stderr[-3000:]
+    assert inputs > 100 and rss < 1500
