@@ -190,28 +190,34 @@ def _augment(img, level: str, jitter: float = 0.0):
     def maybe(p, fn, x):
         return tf.cond(tf.random.uniform([]) < p, lambda: fn(x), lambda: x)
 
-    def jpeg(x):
-        return tf.image.random_jpeg_quality(x, 40, 95)
-
-    def down_up(x):  # resolution loss / blur
-        s = tf.cast(tf.random.uniform([], 0.45, 0.9) * CROP_SIZE, tf.int32)
-        x = tf.image.resize(tf.image.resize(tf.cast(x, tf.float32), (s, s), method="area"), (CROP_SIZE, CROP_SIZE))
-        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
-
-    def colour(x):
-        x = tf.cast(x, tf.float32) / 255.0
-        x = tf.image.random_brightness(x, 0.1)
-        x = tf.image.random_contrast(x, 0.85, 1.15)
-        x = tf.image.random_saturation(x, 0.85, 1.15)
-        return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
-
     if level == "degrade":
         return _degrade(img, maybe)
     strength = 1.0 if level == "full" else 0.5
-    img = maybe(0.3 * strength, jpeg, img)
-    img = maybe(0.2 * strength, down_up, img)
-    img = maybe(0.4 * strength, colour, img)
+    img = maybe(0.3 * strength, lambda x: tf.image.random_jpeg_quality(x, 40, 95), img)
+    img = maybe(0.2 * strength, lambda x: _down_up(x, 0.45, 0.9), img)  # resolution loss / blur
+    img = maybe(0.4 * strength, lambda x: _colour(x, 0.1, 0.15, 0.15), img)
     return img
+
+
+def _down_up(x, low: float, high: float):
+    """Shrink a crop to a random low..high of its side (area) and back: the resolution an upload lost."""
+    import tensorflow as tf
+
+    s = tf.cast(tf.random.uniform([], low, high) * CROP_SIZE, tf.int32)
+    x = tf.image.resize(tf.image.resize(tf.cast(x, tf.float32), (s, s), method="area"), (CROP_SIZE, CROP_SIZE))
+    return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+
+def _colour(x, brightness: float, contrast: float, saturation: float, hue: float = 0.0):
+    import tensorflow as tf
+
+    x = tf.cast(x, tf.float32) / 255.0
+    x = tf.image.random_brightness(x, brightness)
+    x = tf.image.random_contrast(x, 1 - contrast, 1 + contrast)
+    x = tf.image.random_saturation(x, 1 - saturation, 1 + saturation)
+    if hue:
+        x = tf.image.random_hue(x, hue)
+    return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
 
 
 def _degrade(img, maybe):
@@ -219,15 +225,6 @@ def _degrade(img, maybe):
     down-scaling to 0.25-1 of the side and back, Gaussian blur, sensor noise, colour, and cutout (so no single
     region, e.g. the mouth, carries the decision)."""
     import tensorflow as tf
-
-    def jpeg(x):
-        return tf.image.random_jpeg_quality(x, 30, 100)
-
-    def down_up(x):
-        s = tf.cast(tf.random.uniform([], 0.25, 1.0) * CROP_SIZE, tf.int32)
-        x = tf.image.resize(tf.cast(x, tf.float32), (s, s), method="area")
-        x = tf.image.resize(x, (CROP_SIZE, CROP_SIZE), method="bilinear")
-        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
 
     def blur(x):
         sigma = tf.random.uniform([], 0.3, 1.8)
@@ -242,14 +239,6 @@ def _degrade(img, maybe):
         x = tf.cast(x, tf.float32) + tf.random.normal(tf.shape(x), stddev=tf.random.uniform([], 1.0, 8.0))
         return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
 
-    def colour(x):
-        x = tf.cast(x, tf.float32) / 255.0
-        x = tf.image.random_brightness(x, 0.15)
-        x = tf.image.random_contrast(x, 0.75, 1.25)
-        x = tf.image.random_saturation(x, 0.7, 1.3)
-        x = tf.image.random_hue(x, 0.03)
-        return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
-
     def cutout(x):
         side = tf.cast(tf.random.uniform([], 0.15, 0.4) * CROP_SIZE, tf.int32)
         y0 = tf.random.uniform([], 0, CROP_SIZE - side, tf.int32)
@@ -259,11 +248,11 @@ def _degrade(img, maybe):
         hole = tf.logical_and(rows[:, None], cols[None, :])[..., None]
         return tf.where(hole, tf.zeros_like(x), x)
 
-    img = maybe(0.3, down_up, img)
+    img = maybe(0.3, lambda x: _down_up(x, 0.25, 1.0), img)
     img = maybe(0.15, blur, img)
     img = maybe(0.15, noise, img)
-    img = maybe(0.4, colour, img)
-    img = maybe(0.5, jpeg, img)  # last: compression is what a shared file goes through last
+    img = maybe(0.4, lambda x: _colour(x, 0.15, 0.25, 0.3, hue=0.03), img)
+    img = maybe(0.5, lambda x: tf.image.random_jpeg_quality(x, 30, 100), img)  # last, as for a shared file
     img = maybe(0.2, cutout, img)
     return img
 

@@ -90,13 +90,19 @@ def test_extract_writes_detector_crops(tmp_path, astronaut, face_video):
 
 def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, astronaut):
     out, cache = tmp_path / "models", tmp_path / "cache"
-    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--out", str(out),
+    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--sbi", str(tiny_dataset),
+           "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade", "--out", str(out),
            "--cache-dir", str(cache), "--name", "quick"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     card = json.loads((out / "quick.json").read_text())
     assert card["input_size"] == 48 and card["output"] == "fake_probability" and 0 <= card["threshold"] <= 1
     assert card["training"]["epochs_run"] == 1 and card["training"]["pairs_in_batch"] is True
+    # two sources, each scored on its own Validation; the probability calibrated on the pooled one
+    assert {k: v["weight"] for k, v in card["training"]["sources"].items()} == {tiny_dataset.name: 3.0, "sbi": 1.0}
+    assert set(card["validation_per_source"]) == {tiny_dataset.name, "sbi"} and card["temperature"] > 0
+    history = (cache / "history.csv").read_text()
+    assert f"val_auc_{tiny_dataset.name}" in history and "val_auc_sbi" in history and "val_score" in history
     assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
     assert (out / "quick.png").stat().st_size > 1000  # curves + confusion matrix
     assert not list(out.glob(".quick*"))  # no temp files left behind

@@ -83,3 +83,29 @@ def test_prefetch_keeps_order_and_reraises():
     assert next(it) == 1
     with pytest.raises(InputError, match="frame 2"):
         next(it)
+
+
+def test_temperature_scaling_recovers_a_known_temperature():
+    from detector.calibration import apply_temperature, fit_temperature, logit
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 20000)  # true logits
+    y = (rng.random(20000) < 1 / (1 + np.exp(-z))).astype(int)
+    overconfident = 1 / (1 + np.exp(-3 * z))  # a model 3x too sure of itself
+    t = fit_temperature(y, overconfident)
+    assert 2.7 < t < 3.3
+    ok = np.abs(3 * z) < 12  # probabilities this close to 0 or 1 are clipped before taking the logit
+    np.testing.assert_allclose(logit(apply_temperature(overconfident, t))[ok], (3 * z / t)[ok], atol=1e-3)
+    assert (apply_temperature(overconfident, 1.0) == overconfident.astype(np.float32)).all()
+
+
+def test_sbi_blend_is_deterministic_and_changes_the_face_not_the_corners(astronaut):
+    import cv2
+
+    from data_prep.sbi import blend_crop
+
+    crop = cv2.resize(astronaut[40:200, 140:300], (224, 224))
+    a, b = blend_crop(crop, 5), blend_crop(crop, 5)
+    assert (a == b).all() and not (blend_crop(crop, 6) == a).all()
+    diff = np.abs(a.astype(int) - crop.astype(int)).sum(-1)
+    assert diff[70:160, 70:160].mean() > 3 * max(diff[:20, :20].mean(), 0.5)
