@@ -40,7 +40,8 @@ chromium() {  # Debian's Chromium for the real-browser tests (never `playwright 
 case "${1:-}" in
   app)
     venv requirements.txt
-    exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "${@:2}"
+    # Few malloc arenas: one thread per browser session otherwise grows RSS with freed-but-held memory (bench/soak.py).
+    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "${@:2}"
     ;;
   test)
     venv requirements-dev.txt

@@ -77,6 +77,9 @@ def parse_args(argv=None):
     p.add_argument("--cache-dir", default=None, help="checkpoints (default ~/.cache/deepfake-detector/train/NAME)")
     p.add_argument("--backup-every", type=int, default=100, help="save a resumable backup every N steps")
     p.add_argument("--fresh", action="store_true", help="ignore checkpoints of an earlier run of this name")
+    p.add_argument("--finalize", action="store_true",
+                   help="train no further: write the model and card from the best epoch checkpointed so far (the "
+                        "same command without it goes on training from where the run stopped)")
     p.add_argument("--default", action="store_true", help="mark the card as the default model")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--quick", action="store_true", help="tiny model/data for tests: 48 px, 1 epoch, few images")
@@ -533,15 +536,20 @@ def main(argv=None) -> int:
         elapsed_file.write_text(json.dumps({"s": prior + time.time() - t0}))
 
     callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=record_time))
-    model.fit(
-        train_dataset(sources, args),
-        steps_per_epoch=steps,
-        epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=1 if sys.stderr.isatty() else 2,
-    )
-    record_time()
-    total_seconds = json.loads(elapsed_file.read_text())["s"]
+    if args.finalize:
+        if not best_weights.exists():
+            print(f"error: --finalize needs a finished epoch in {cache}", file=sys.stderr)
+            return 2
+    else:
+        model.fit(
+            train_dataset(sources, args),
+            steps_per_epoch=steps,
+            epochs=args.epochs,
+            callbacks=callbacks,
+            verbose=1 if sys.stderr.isatty() else 2,
+        )
+        record_time()
+    total_seconds = json.loads(elapsed_file.read_text())["s"] if elapsed_file.exists() else 0.0
 
     if not is_chief:
         print(f"{role}: training finished; the chief writes the model", file=sys.stderr)
@@ -573,6 +581,12 @@ def main(argv=None) -> int:
     print(f"temperature {temperature:.3f}, threshold {threshold:.4f}", file=sys.stderr)
 
     epochs_run = len(history_csv.read_text().strip().splitlines()) - 1 if history_csv.exists() else 0
+    best_epoch = None
+    if epochs_run:
+        rows = [r.split(",") for r in history_csv.read_text().strip().splitlines()]
+        if "val_score" in rows[0]:
+            col = rows[0].index("val_score")
+            best_epoch = 1 + max(range(len(rows) - 1), key=lambda i: float(rows[i + 1][col]))
     names = [Path(d).name for d in args.data] + [f"SBI from {', '.join(Path(d).name for d in args.sbi)}"] * bool(args.sbi)
     card = {
         "name": args.name,
@@ -602,6 +616,7 @@ def main(argv=None) -> int:
             "framing_jitter": args.framing_jitter,
             "weights_init": args.init_from and f"weights of {Path(args.init_from).name}" or args.weights,
             "epochs_run": epochs_run,
+            "best_epoch": best_epoch,
             "precision": precision,
             "distribution": {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
                              "workers": len(json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})

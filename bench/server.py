@@ -19,6 +19,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# As run.sh serves the app: glibc malloc with few arenas (Streamlit runs every session's script in its own thread;
+# the default of 8 arenas per core holds freed memory per thread and RSS creeps up).
+SERVER_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
 class ServerURL(str):
     """The server's base URL; `.pid` is the server process (for memory sampling)."""
     pid: int
@@ -31,7 +36,7 @@ def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0):
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=dict(os.environ, **SERVER_ENV, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = ServerURL(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
     try:

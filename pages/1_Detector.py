@@ -10,7 +10,7 @@ from detector.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from detector.errors import InputError
 from detector.pipeline import decide
 from webui.resources import analyse_upload, get_detector, model_cards
-from webui.views import boxed_image, device_caption, face_gallery, sidebar_nav, verdict_banner
+from webui.views import boxed_image, device_caption, face_gallery, sidebar_nav, top_frames, verdict_banner
 
 st.set_page_config(page_title="Detector", page_icon="🔎", layout="wide")
 sidebar_nav()
@@ -100,8 +100,7 @@ else:
                                     "verdict": p.verdict, "faces seen": p.n_faces, "counted": p.counted}
                                    for p in result.persons]), hide_index=True)
         st.subheader("Most suspicious frames")
-        top = sorted((fr for fr in result.frames if fr.n_faces), key=lambda fr: -fr.fake_probability)[:3]
-        for fr in top:
+        for fr in top_frames(result):
             idx = [i for i, f in enumerate(result.faces) if f.frame == fr.frame]
             faces = [result.faces[i] for i in idx]
             thumb = result.artifacts["frames"][fr.frame]

@@ -114,6 +114,10 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
 
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 2 and "--overwrite" in again.stderr  # never silently replaced
+    final = subprocess.run(cmd + ["--finalize", "--overwrite"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]  # the model again from the checkpoint, no more training
+    assert json.loads((out / "quick.json").read_text())["training"]["epochs_run"] == 1
+    assert "Epoch" not in final.stderr
 
 
 def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_dir, tmp_path, capsys):

@@ -63,6 +63,13 @@ def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, in
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        return detector.analyse_video(path, name=name, progress=progress, keep_frames=True)
+        result = detector.analyse_video(path, name=name, progress=progress, keep_frames=True)
     finally:
         os.remove(path)
+    # A session keeps its last analysis (and Streamlit keeps a closed session for 2 minutes): hold on to the
+    # pictures of the frames the page shows, not all 32 (~20 MB for a 1080p clip).
+    from webui.views import top_frames
+
+    keep = {fr.frame for fr in top_frames(result)}
+    result.artifacts["frames"] = {k: v for k, v in result.artifacts["frames"].items() if k in keep}
+    return result

@@ -24,6 +24,15 @@ def verdict_banner(result) -> None:
                    f"Model: {result.model}.")
 
 
+TOP_FRAMES = 3  # the video page shows this many most suspicious frames
+
+
+def top_frames(result, n: int = TOP_FRAMES):
+    """The n sampled frames with the most fake face. Scores alone decide it (not the threshold or the
+    aggregation), so an analysis needs to keep only these frames' pictures."""
+    return sorted((fr for fr in result.frames if fr.n_faces), key=lambda fr: -fr.fake_probability)[:n]
+
+
 def heatmap(detector, result, i: int):
     """Grad-CAM overlay of face i of an analysis, computed once and kept with the analysis: moving the
     threshold or switching the aggregation only redraws, it never recomputes a heatmap."""
