@@ -10,6 +10,7 @@ import streamlit as st
 from detector.decode import kind_of
 from detector.errors import InputError
 from detector.model import ModelCard, available_models, default_models_dir
+from webui.views import top_frames
 
 
 def _keep_keras_session() -> None:
@@ -68,8 +69,6 @@ def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, in
         os.remove(path)
     # A session keeps its last analysis (and Streamlit keeps a closed session for 2 minutes): hold on to the
     # pictures of the frames the page shows, not all 32 (~20 MB for a 1080p clip).
-    from webui.views import top_frames
-
     keep = {fr.frame for fr in top_frames(result)}
     result.artifacts["frames"] = {k: v for k, v in result.artifacts["frames"].items() if k in keep}
     return result
