@@ -33,7 +33,8 @@ for name, card in cards.items():
     with st.expander(f"{name}{' (default)' if card.default else ''}", expanded=card.default):
         st.markdown(
             f"- **Trained on:** {', '.join(tr.get('data', [])) or 'unknown'} "
-            f"({tr.get('train_pairs', '?')} real/fake pairs), {tr.get('epochs_run', '?')} epochs from random weights "
+            f"({tr.get('train_pairs', '?')} real/fake pairs), {tr.get('epochs_run', '?')} epochs from "
+            f"{'random weights' if tr.get('weights_init', 'none') == 'none' else tr.get('weights_init')} "
             f"in {tr.get('seconds', 0) / 60:.0f} min on {tr.get('hardware', '?')}.\n"
             f"- **Looks at:** face crops resized to {card.input_size}×{card.input_size} pixels.\n"
             f"- **Calls a face fake** when its fake probability is at least **{100 * card.threshold:.0f}%** "
