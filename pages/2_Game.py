@@ -3,7 +3,8 @@ import streamlit as st
 
 from detector.decode import load_image
 from detector.errors import InputError
-from webui.deck import DeckError, default_deck_path, draw_rounds, load_deck
+from webui.deck import DeckError, default_deck_path, load_deck
+from webui.game import answer, new_game, next_round
 from webui.resources import get_detector, model_cards
 from webui.views import face_gallery, sidebar_nav
 
@@ -39,25 +40,9 @@ detector = get_detector(None)
 
 g = st.session_state
 if "game" not in g or g.game["deck"] != deck_path:
-    g.game = {"deck": deck_path, "cards": draw_rounds(deck, int(rounds)), "i": 0, "player": 0, "model": 0,
-              "answer": None, "result": None, "history": []}
+    g.game = new_game(deck_path, deck, int(rounds))
 game = g.game
 n = len(game["cards"])
-
-
-def answer(choice: str, path: str, truth: str) -> None:
-    """Runs before the page redraws: the model answers the same picture through the same path as an upload
-    (detection, close-up fallback, crop), once per round; the reveal then only draws."""
-    result = detector.analyse_image(path, name="card")
-    game["answer"], game["result"] = choice, result
-    game["player"] += choice == truth
-    game["model"] += result.verdict == truth
-    game["history"].append({"truth": truth, "player": choice, "model": result.verdict, "p": result.fake_probability})
-
-
-def next_round() -> None:
-    game["i"] += 1
-    game["answer"] = game["result"] = None
 
 
 def play_again() -> None:
@@ -84,14 +69,14 @@ try:
     image = load_image(path)
 except InputError as e:  # a broken deck file: skip it rather than stop the game
     st.warning(f"Skipping an unreadable deck image ({e}).")
-    st.button("Next round", key="skip", on_click=next_round)
+    st.button("Next round", key="skip", on_click=next_round, args=(game,))
     st.stop()
 
 st.image(image, caption="Is this face real or fake?", width=QUESTION_WIDTH, output_format="JPEG")
 if game["answer"] is None:
     b1, b2 = st.columns(2)
-    b1.button("Real", key="real", on_click=answer, args=("real", path, truth), width="stretch")
-    b2.button("Fake", key="fake", on_click=answer, args=("fake", path, truth), width="stretch")
+    b1.button("Real", key="real", on_click=answer, args=(game, detector, "real", path, truth), width="stretch")
+    b2.button("Fake", key="fake", on_click=answer, args=(game, detector, "fake", path, truth), width="stretch")
     st.stop()
 
 result = game["result"]
@@ -104,4 +89,5 @@ else:
     st.markdown(f"The model said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
                 f"{'right' if model_says == truth else 'wrong'}.")
     face_gallery(detector, result, range(len(result.faces)), result.threshold, columns=1, width=QUESTION_WIDTH)
-st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, type="primary")
+st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, args=(game,),
+          type="primary")
