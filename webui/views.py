@@ -68,9 +68,9 @@ def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str
 def sidebar_nav() -> None:
     """The navigation at the top of the sidebar (Streamlit's own would label app.py "app")."""
     with st.sidebar:
-        st.page_link("app.py", label="Home", icon="🏠")
-        st.page_link("pages/1_Detector.py", label="Detector", icon="🔎")
-        st.page_link("pages/2_Game.py", label="Game", icon="🎮")
+        st.page_link("app.py", label="Home", icon=":material/home:")
+        st.page_link("pages/1_Detector.py", label="Detector", icon=":material/search:")
+        st.page_link("pages/2_Game.py", label="Game", icon=":material/sports_esports:")
         st.divider()
 
 
