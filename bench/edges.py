@@ -20,14 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from procmem import status_mb  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_case(path: str, via_upload: bool, models_dir: str | None) -> dict:
@@ -35,7 +29,7 @@ def run_case(path: str, via_upload: bool, models_dir: str | None) -> dict:
     from detector.errors import InputError
 
     det = Detector(models_dir=models_dir)
-    base = peak_rss_mb()
+    base = status_mb("VmHWM")
     t = time.perf_counter()
     try:
         if via_upload:
@@ -49,7 +43,7 @@ def run_case(path: str, via_upload: bool, models_dir: str | None) -> dict:
     except InputError as e:
         outcome, message = "refused", str(e)
     return {"outcome": outcome, "message": message, "seconds": round(time.perf_counter() - t, 2),
-            "peak_rss_mb": round(peak_rss_mb()), "rss_after_load_mb": round(base)}
+            "peak_rss_mb": round(status_mb("VmHWM")), "rss_after_load_mb": round(base)}
 
 
 def make_cases(folder: Path) -> list[tuple[str, str, bool]]:

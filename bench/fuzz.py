@@ -24,18 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from procmem import status_mb  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 FORMATS = [".jpg", ".png", ".webp", ".gif", ".bmp", ".tiff", ".mp4", ".webm", ".mkv", ".avi"]
 HANG_S = 10.0
 RSS_LIMIT_MB = 1500
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def make_seeds(folder: Path) -> list[str]:
@@ -89,7 +83,7 @@ def main() -> int:
     crashes_dir = Path(a.crashes)
     detector = Detector(models_dir=a.models_dir)
     work = Path(tempfile.mkdtemp(prefix="fuzz-"))
-    stats = {"inputs": 0, "crashes": 0, "hangs": 0, "max_rss_mb": rss_mb()}
+    stats = {"inputs": 0, "crashes": 0, "hangs": 0, "max_rss_mb": status_mb()}
     t_end = time.time() + a.seconds
 
     def finish() -> None:
@@ -124,7 +118,7 @@ def main() -> int:
         if time.perf_counter() - t > HANG_S:
             stats["hangs"] += 1
             print(f"HANG {time.perf_counter() - t:.1f} s on a {ext} input", file=sys.stderr, flush=True)
-        stats["max_rss_mb"] = max(stats["max_rss_mb"], rss_mb())
+        stats["max_rss_mb"] = max(stats["max_rss_mb"], status_mb())
 
     # libFuzzer's own limits as a backstop: a real hang is killed after 60 s, memory over 3 GB stops the run.
     atheris.Setup([sys.argv[0], "-timeout=60", "-rss_limit_mb=3000", "-max_len=400000", str(corpus),

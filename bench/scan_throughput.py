@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procmem import status_mb  # noqa: E402
 
 
 def peak_actor_rss(stop: threading.Event, out: dict) -> None:
@@ -28,11 +30,8 @@ def peak_actor_rss(stop: threading.Event, out: dict) -> None:
     while not stop.is_set():
         for proc in Path("/proc").glob("[0-9]*"):
             try:
-                if b"ScoreFiles" not in (proc / "cmdline").read_bytes():
-                    continue
-                for line in (proc / "status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        out[proc.name] = max(out.get(proc.name, 0), int(line.split()[1]) * 1024)
+                if b"ScoreFiles" in (proc / "cmdline").read_bytes():
+                    out[proc.name] = max(out.get(proc.name, 0), status_mb("VmHWM", proc.name))
             except OSError:
                 pass
         stop.wait(0.5)
@@ -90,7 +89,7 @@ def main() -> int:
         print(f"| {n} {name} | {scale * n / cli:.2f} {unit} ({cli:.1f} s) | {scale * n / ray_s:.2f} {unit} "
               f"({ray_s:.1f} s) | {scale * steady:.2f} {unit} (mean {busy / max(len(rows), 1):.2f} s per file per actor) |")
     if peaks:
-        print(f"peak RSS per scoring actor: {', '.join(f'{v / 2**20:.0f} MB' for v in sorted(peaks.values()))}")
+        print(f"peak RSS per scoring actor: {', '.join(f'{v:.0f} MB' for v in sorted(peaks.values()))}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

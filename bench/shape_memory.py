@@ -16,13 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-def rss_mb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) // 1024
-    return -1
+from procmem import status_mb  # noqa: E402
 
 
 def main() -> int:
@@ -33,16 +27,16 @@ def main() -> int:
 
     fd = FaceDetector()
     rng = np.random.default_rng(0)
-    print(f"start: {rss_mb()} MB")
+    print(f"start: {status_mb():.0f} MB")
     for i in range(a.n):
         h, w = int(rng.integers(20, 400)), int(rng.integers(20, 400))
         fd.detect([rng.integers(0, 255, (h, w, 3), dtype=np.uint8)])
         if i % 50 == 49:
-            print(f"varied sizes, {i + 1} calls: {rss_mb()} MB", flush=True)
+            print(f"varied sizes, {i + 1} calls: {status_mb():.0f} MB", flush=True)
     for i in range(a.n):
         fd.detect([rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)])
         if i % 100 == 99:
-            print(f"one size, {i + 1} calls: {rss_mb()} MB", flush=True)
+            print(f"one size, {i + 1} calls: {status_mb():.0f} MB", flush=True)
     return 0
 
 

@@ -21,14 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procmem import status_mb  # noqa: E402
 from server import ROOT, streamlit_server  # noqa: E402
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def make_inputs(folder: str) -> tuple[str, str]:
@@ -79,7 +73,7 @@ async def run(url, files, n, minutes, timeout_s, samples):
     async def sampler():
         t0 = time.time()
         while time.time() < deadline + 5:
-            samples.append((time.time() - t0, rss_mb(url.pid), stats["done"],
+            samples.append((time.time() - t0, status_mb(pid=url.pid), stats["done"],
                             sum(len(v) == 2 for v in stats["kinds"].values()) == n))
             await asyncio.sleep(10)
 
@@ -105,9 +99,9 @@ def main() -> int:
     env = {"DEEPFAKE_MODELS_DIR": a.models_dir} if a.models_dir else {}
     samples: list = []
     with streamlit_server(env) as url:
-        start = rss_mb(url.pid)
+        start = status_mb(pid=url.pid)
         stats = asyncio.run(run(url, files, a.sessions, a.minutes, a.timeout, samples))
-        end = rss_mb(url.pid)
+        end = status_mb(pid=url.pid)
     warm = next((s for s in samples if s[0] >= a.warmup and s[3]), samples[-1] if samples else (0, end, 0, True))
     growth = (end - warm[1]) / warm[1] if warm[1] else float("nan")
     for t, rss, done, _ in samples:

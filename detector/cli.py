@@ -75,9 +75,6 @@ def main(argv=None) -> int:
             r = detector.analyse_path(path, n_frames=args.frames, strategy=args.strategy, threshold=args.threshold,
                                       progress=on_frame)
             progress.update(frames_task, visible=False, completed=0)
-            # Every row says which model and threshold were in force, failed files included.
-            r.model = r.model or detector.card.name
-            r.threshold = detector.card.threshold if args.threshold is None else args.threshold
             if r.verdict == "error":
                 failed += 1
                 progress.console.print(f"[red]{path}[/]: {r.message}")

@@ -28,8 +28,6 @@ CLOSE_UP_ASPECT = (0.75, 1.33)
 CLOSE_UP_MIN_STD = 12.0  # grey-level spread: a flat or nearly blank picture is not a face
 WHOLE_IMAGE_MESSAGE = ("No face was detected, but the picture looks like a face close-up, so the whole picture "
                        "was scored as one face. If it is not a face, ignore this verdict.")
-
-
 NO_FACE_ADVICE = (" Faces smaller than about 40 pixels, turned far to the side or mostly hidden are missed. "
                   "Try a picture where the face is larger and more frontal, or a closer crop around the face.")
 
@@ -208,7 +206,14 @@ class Detector:
             except InputError:
                 return self.analyse_video(path, **video_kw)
         except InputError as e:
-            return AnalysisResult.error(path, str(e), kind=kind)
+            return self.error_result(path, str(e), kind=kind, threshold=video_kw.get("threshold"))
+
+    def error_result(self, path: str, message: str, kind: str | None = None,
+                     threshold: float | None = None) -> AnalysisResult:
+        """A failed file's result, still naming the model and threshold in force (the CLI's and scan's rows)."""
+        res = AnalysisResult.error(path, message, kind=kind)
+        res.model, res.threshold = self.card.name, self.card.threshold if threshold is None else threshold
+        return res
 
 
 def iter_media(paths, recursive: bool = True):

@@ -92,17 +92,14 @@ class ScoreFiles:
     def __call__(self, batch):
         import pyarrow as pa
 
-        from .results import AnalysisResult
-
         rows = []
         for path in batch["path"].to_pylist():
             t = time.perf_counter()
             try:
                 r = self.detector.analyse_path(path, **self.kw)
             except Exception as e:  # anything analyse_path did not turn into a message: still one row, scan goes on
-                r = AnalysisResult.error(path, f"Analysis failed ({type(e).__name__}: {e})")
-            r.model = r.model or self.detector.card.name
-            r.threshold = self.detector.card.threshold if self.kw["threshold"] is None else self.kw["threshold"]
+                r = self.detector.error_result(path, f"Analysis failed ({type(e).__name__}: {e})",
+                                               threshold=self.kw["threshold"])
             rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
                          "seconds": round(time.perf_counter() - t, 3), "detail": r.to_json()})
