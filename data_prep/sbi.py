@@ -67,7 +67,7 @@ def self_blend(image: np.ndarray, landmarks: dict, rng: np.random.Generator) -> 
 
 
 # Mean MTCNN landmarks in dfdc-faces crops as fractions of the crop side (x, y), measured on 159 Validation/Real
-# crops (spread ~0.05). Every training crop is framed this way (dfdc-faces, or detector crops via
+# crops (spread ~0.05; `python bench/landmark_positions.py ../shared/datasets/dfdc-faces`). Every training crop is framed this way (dfdc-faces, or detector crops via
 # data_prep.extract), so a blend can be made on the fly without running MTCNN on each training image.
 CANONICAL_LANDMARKS = {"left_eye": (0.305, 0.295), "right_eye": (0.706, 0.289), "nose": (0.509, 0.489),
                        "mouth_left": (0.341, 0.731), "mouth_right": (0.678, 0.729)}
