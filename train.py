@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # before `detector` turns it off for serving: training has fixed shapes
 
 import numpy as np
 

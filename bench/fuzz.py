@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing (atheris / libFuzzer) of every input path the app and the CLI use.
 
-    python bench/fuzz.py --seconds 60 [--models-dir DIR] [--corpus DIR] [--crashes DIR]
+    python bench/fuzz.py --seconds 60 [--inputs N] [--models-dir DIR] [--corpus DIR] [--crashes DIR]
 
 Seeds are made here: one small face picture as JPEG, PNG, WebP, GIF, BMP and TIFF (Pillow) and a short face
 clip as MP4, WebM, MKV and AVI (OpenCV). libFuzzer mutates them (coverage of the `detector` package guides it);
@@ -8,7 +8,7 @@ the first byte of each input picks the file type, the rest is the file. Each inp
 `Detector.analyse_path` (the CLI and scan's entry point) and, every other input, through the upload path of the
 app (`webui.resources.analyse_upload`). It must end in a result or a clear `InputError`: any other exception
 is a crash, more than 10 s is a hang, and the process's memory must stay under 1.5 GB. Crashing inputs are
-saved under --crashes. The last line is `inputs=<n> crashes=<n> hangs=<n> max_rss_mb=<n>`; the exit status is 1
+saved under --crashes. It stops after --seconds or --inputs, whichever comes first. The last line is `inputs=<n> crashes=<n> hangs=<n> max_rss_mb=<n>`; the exit status is 1
 when there were crashes or hangs (or memory went over the limit).
 """
 from __future__ import annotations
@@ -65,6 +65,7 @@ def make_seeds(folder: Path) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--inputs", type=int, default=0, help="stop after this many inputs (0: no limit)")
     ap.add_argument("--models-dir", default=None, help="models folder (default: the bundled models)")
     ap.add_argument("--corpus", default=None, help="corpus folder, kept between runs (default: a temp folder)")
     ap.add_argument("--crashes", default=str(ROOT / "artifacts" / "fuzz-crashes"))
@@ -93,7 +94,7 @@ def main() -> int:
         os._exit(1 if bad else 0)  # libFuzzer never returns to Python: leave from here
 
     def one_input(buf: bytes) -> None:
-        if time.time() > t_end:
+        if time.time() > t_end or (a.inputs and stats["inputs"] >= a.inputs):
             finish()
         if not buf:
             return
