@@ -394,13 +394,15 @@ def load_sources(args):
 _PREDICT_FNS: dict = {}  # one traced function per model, reused every epoch
 
 
-def predict(model, paths, labels, args, blend: bool = False) -> np.ndarray:
+def predict(model, paths, labels, args, blend: bool = False, dataset=None) -> np.ndarray:
+    """Scores of `paths`, through `dataset` when given (an `eval_dataset` of them built earlier)."""
     import tensorflow as tf
 
     fn = _PREDICT_FNS.get(id(model))
     if fn is None:
         fn = _PREDICT_FNS[id(model)] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in eval_dataset(paths, labels, args, blend)])
+    dataset = dataset if dataset is not None else eval_dataset(paths, labels, args, blend)
+    return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in dataset])
 
 
 def SourceValidation(val_sets: dict, args):
@@ -408,10 +410,14 @@ def SourceValidation(val_sets: dict, args):
     and val_score (their mean or minimum), which checkpointing and early stopping then follow."""
     import keras
 
+    # Built once: tf.data converts the map functions with AutoGraph, which reads their source from disk, so a
+    # dataset built every epoch breaks a long run as soon as train.py is edited beside it (it did once).
+    datasets = {name: eval_dataset(v["paths"], v["labels"], args, blend=name == "sbi") for name, v in val_sets.items()}
+
     class _SourceValidation(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             logs = logs if logs is not None else {}
-            aucs = {name: roc_auc(v["labels"], predict(self.model, v["paths"], v["labels"], args, blend=name == "sbi"))
+            aucs = {name: roc_auc(v["labels"], predict(self.model, v["paths"], v["labels"], args, dataset=datasets[name]))
                     for name, v in val_sets.items()}
             for name, auc in aucs.items():
                 logs[f"val_auc_{name}"] = auc
@@ -420,6 +426,19 @@ def SourceValidation(val_sets: dict, args):
                   file=sys.stderr)
 
     return _SourceValidation()
+
+
+def ResumableBackup(backup_dir: str, save_freq):
+    """keras.callbacks.BackupAndRestore that knows the epoch it resumed in. In Keras 3.15 the callback counts
+    epochs from 0 in every process until its first epoch ends, so a run stopped during the first epoch after a
+    resume saved "epoch 0" and the next resume started over, learning-rate schedule included (it happened)."""
+    import keras
+
+    class _ResumableBackup(keras.callbacks.BackupAndRestore):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._current_epoch = epoch
+
+    return _ResumableBackup(backup_dir, save_freq=save_freq)
 
 
 def save_plots(history_csv: Path, reports: dict, out_png: Path):
@@ -522,7 +541,7 @@ def main(argv=None) -> int:
             best_ckpt.best = max(float(r.split(",")[col]) for r in rows[1:])
     val_sets = {src.name: src.val for src in sources if src.val["paths"]}
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(cache / "backup"), save_freq=args.backup_every),
+        ResumableBackup(str(cache / "backup"), args.backup_every),
         SourceValidation(val_sets, args),  # before the callbacks that read its val_score
         best_ckpt,
         keras.callbacks.EarlyStopping(monitor="val_score", mode="max", patience=args.patience),

@@ -182,3 +182,29 @@ def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
     dist = json.loads((out / "mw.json").read_text())["training"]["distribution"]  # MultiWorkerMirrored's class
     assert dist == {"strategy": "CollectiveAllReduceStrategy", "replicas": 2, "workers": 2}
     assert (cache / "worker-1").is_dir()  # the other worker's checkpoints stay apart from the chief's
+
+
+def test_backup_remembers_the_epoch_when_stopped_again_right_after_a_resume(tmp_path):
+    """Stop at epoch 3, resume, stop again inside the first resumed epoch: the backup must say epoch 3, not 0
+    (Keras 3.15's own BackupAndRestore said 0 and the next resume started the schedule over)."""
+    import keras
+
+    import train
+
+    x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
+
+    class Stop(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1 and self.params and self._epoch == 3:
+                raise KeyboardInterrupt
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+
+    for _ in range(2):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(x, y, batch_size=2, epochs=6, verbose=0,
+                      callbacks=[train.ResumableBackup(str(tmp_path / "backup"), 1), Stop()])
+        assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 3
