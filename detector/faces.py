@@ -12,6 +12,17 @@ from .tracks import iou
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
+def shrink(image: np.ndarray, scale: float) -> np.ndarray:
+    """`image` scaled by `scale` (< 1 shrinks, area-averaged), at least 1 px a side: OpenCV raises on a size of
+    zero, which a 3569x2 video frame shrunk to 640 px wide would be (found by fuzzing)."""
+    import cv2
+
+    if scale >= 1.0:
+        return image
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 @dataclass
 class Face:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in the original image's pixels
@@ -50,16 +61,11 @@ class FaceDetector:
 
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         """RGB uint8 images -> faces per image, most confident first. Same-size images are batched."""
-        import cv2
-
         out: list[list[Face]] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]
             scales = [self._scale(im) for im in chunk]
-            small = [
-                im if s == 1.0 else cv2.resize(im, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-                for im, s in zip(chunk, scales)
-            ]
+            small = [shrink(im, s) for im, s in zip(chunk, scales)]
             with self._lock:
                 found = self._mtcnn.detect_faces(small, box_format="xyxy")
             for dets, s in zip(found, scales):
@@ -99,8 +105,6 @@ class FaceDetector:
         """For each (frame index, face) request, the most confident face MTCNN finds in a window around that
         face's box (grown by `margin` on every side), the window shrunk so the face is at most `face_px` px.
         One batched MTCNN call for all windows."""
-        import cv2
-
         rois, owners = [], []
         for i, f in requests:
             h, w = frames[i].shape[:2]
@@ -110,7 +114,7 @@ class FaceDetector:
             X2, Y2 = min(w, int(x2 + margin * bw)), min(h, int(y2 + margin * bh))
             s = min(1.0, face_px / max(bw, bh, 1.0))
             roi = frames[i][Y1:Y2, X1:X2]
-            rois.append(roi if s == 1.0 else cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))
+            rois.append(shrink(roi, s))
             owners.append((X1, Y1, s))
         if not rois:
             return []

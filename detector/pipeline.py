@@ -12,7 +12,7 @@ import numpy as np
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate
 from .decode import kind_of, load_image, prefetch, probe_video, sample_frames
 from .errors import InputError
-from .faces import Face, FaceDetector
+from .faces import Face, FaceDetector, shrink
 from .model import load_classifier
 from .preprocess import crop_face
 from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, verdict_for
@@ -140,8 +140,7 @@ class Detector:
                 faces_per_frame.append(fs)
                 crops_per_frame.append([crop_face(im, f.box) for f in fs])
                 if keep_frames:
-                    s = min(1.0, THUMB_SIDE / max(im.shape[:2]))
-                    thumbs[idx] = cv2.resize(im, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else im
+                    thumbs[idx] = shrink(im, THUMB_SIDE / max(im.shape[:2]))
             batch.clear()
             if progress:
                 progress(len(sampled), max(planned[0], len(sampled)))

@@ -147,3 +147,24 @@ def test_no_face_is_never_invented(detector, shape):
         else np.full((*shape, 3), 120, np.uint8)
     r = detector.analyse_image(image)
     assert r.verdict == "no_face" and r.fake_probability is None and "closer crop" in r.message
+
+
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_a_picture_too_thin_to_shrink_is_no_face_not_a_crash(detector, tmp_path, kind):
+    """Regression, found by bench/fuzz.py (990 mutated videos): frames 3570 px wide and 2 px high shrunk to
+    640 px wide for MTCNN had zero height and OpenCV raised. The minimal input: such a picture or clip."""
+    from helpers import write_video
+    from webui.resources import analyse_upload
+
+    thin = np.random.default_rng(0).integers(0, 255, (2, 3570, 3), dtype=np.uint8)
+    if kind == "image":
+        path = tmp_path / "thin.png"
+        Image.fromarray(thin).save(path)
+    else:
+        path = write_video(tmp_path / "thin.mp4", [thin] * 10)
+        import cv2
+
+        ok, frame = cv2.VideoCapture(str(path)).read()
+        assert ok and frame.shape[:2] == (2, 3570)  # the clip really has such frames
+    for r in (detector.analyse_path(path), analyse_upload(detector, path.name, path.read_bytes())):
+        assert r.verdict == "no_face" and "No face" in r.message
