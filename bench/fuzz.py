@@ -10,6 +10,11 @@ app (`webui.resources.analyse_upload`). It must end in a result or a clear `Inpu
 is a crash, more than 10 s is a hang, and the process's memory must stay under 1.5 GB. Crashing inputs are
 saved under --crashes. It stops after --seconds or --inputs, whichever comes first. The last line is `inputs=<n> crashes=<n> hangs=<n> max_rss_mb=<n>`; the exit status is 1
 when there were crashes or hangs (or memory went over the limit).
+
+    python bench/fuzz.py --replay 10 --corpus DIR
+
+replays a kept corpus 10 times instead (no mutation) and prints the process's RSS after each pass: memory that
+keeps growing over the same inputs is a leak; memory that settles is the allocator.
 """
 from __future__ import annotations
 
@@ -62,6 +67,37 @@ def make_seeds(folder: Path) -> list[str]:
     return skipped
 
 
+def feed(detector, buf: bytes, work: Path, i: int) -> None:
+    """One input: the first byte picks the file type, the rest is the file; odd-numbered inputs go through
+    `Detector.analyse_path`, even-numbered ones through the app's upload path. Raises what they raise."""
+    from webui.resources import analyse_upload
+
+    ext, payload = FORMATS[buf[0] % len(FORMATS)], buf[1:]
+    if i % 2:
+        path = work / f"input{ext}"
+        path.write_bytes(payload)
+        detector.analyse_path(path, n_frames=8)
+    else:
+        analyse_upload(detector, f"upload{ext}", payload)
+
+
+def replay(detector, corpus: Path, passes: int) -> int:
+    from detector.errors import InputError
+
+    bufs = [b for b in (f.read_bytes() for f in sorted(corpus.iterdir()) if f.is_file()) if b]
+    work = Path(tempfile.mkdtemp(prefix="replay-"))
+    for p in range(passes):
+        t = time.perf_counter()
+        for i, buf in enumerate(bufs):
+            try:
+                feed(detector, buf, work, i)
+            except InputError:
+                pass
+        print(f"pass {p + 1}: {len(bufs)} inputs in {time.perf_counter() - t:.1f} s, RSS {status_mb():.0f} MB "
+              f"(peak {status_mb('VmHWM'):.0f} MB)", flush=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60)
@@ -69,13 +105,17 @@ def main() -> int:
     ap.add_argument("--models-dir", default=None, help="models folder (default: the bundled models)")
     ap.add_argument("--corpus", default=None, help="corpus folder, kept between runs (default: a temp folder)")
     ap.add_argument("--crashes", default=str(ROOT / "artifacts" / "fuzz-crashes"))
+    ap.add_argument("--replay", type=int, default=0, metavar="PASSES", help="replay --corpus PASSES times, no fuzzing")
     a, libfuzzer_args = ap.parse_known_args()
+    if a.replay:
+        from detector.pipeline import Detector
+
+        return replay(Detector(models_dir=a.models_dir), Path(a.corpus), a.replay)
     import atheris
 
     with atheris.instrument_imports(include=["detector"]):
         from detector.errors import InputError
         from detector.pipeline import Detector
-    from webui.resources import analyse_upload
 
     corpus = Path(a.corpus or tempfile.mkdtemp(prefix="fuzz-corpus-"))
     skipped = make_seeds(corpus)
@@ -98,23 +138,18 @@ def main() -> int:
             finish()
         if not buf:
             return
-        ext, payload = FORMATS[buf[0] % len(FORMATS)], buf[1:]
+        ext = FORMATS[buf[0] % len(FORMATS)]
         stats["inputs"] += 1
         t = time.perf_counter()
         try:
-            if stats["inputs"] % 2:
-                path = work / f"input{ext}"
-                path.write_bytes(payload)
-                detector.analyse_path(path, n_frames=8)
-            else:
-                analyse_upload(detector, f"upload{ext}", payload)
+            feed(detector, buf, work, stats["inputs"])
         except InputError:
             pass
         except Exception as e:  # anything else is a crash: keep the input, go on fuzzing
             stats["crashes"] += 1
             crashes_dir.mkdir(parents=True, exist_ok=True)
             name = crashes_dir / f"crash-{hashlib.sha1(buf).hexdigest()[:12]}{ext}"
-            name.write_bytes(payload)
+            name.write_bytes(buf[1:])
             print(f"CRASH {type(e).__name__}: {e} -> {name}", file=sys.stderr, flush=True)
         if time.perf_counter() - t > HANG_S:
             stats["hangs"] += 1
