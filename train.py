@@ -293,23 +293,23 @@ def _pair_stream(src: Source, seed: int):
     return ds.map(lambda pp: tf.stack([_decode(pp[0]), _decode(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def train_dataset(sources: list[Source], args):
+def train_dataset(sources: list[Source], args, seed: int):
     """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images); pairs
     drawn from the sources in proportion to their weights."""
     import tensorflow as tf
 
     size, level, jitter = args.input_size, args.augment, args.framing_jitter
-    streams = [_pair_stream(src, args.seed + i) for i, src in enumerate(sources)]
+    streams = [_pair_stream(src, seed + i) for i, src in enumerate(sources)]
     weights = np.array([src.weight for src in sources], np.float64)
     ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
-        streams, weights=list(weights / weights.sum()), seed=args.seed)
+        streams, weights=list(weights / weights.sum()), seed=seed)
     ds = ds.map(
         lambda pair: (tf.stack([_augment(pair[0], level, jitter), _augment(pair[1], level, jitter)]),
                       tf.constant([0.0, 1.0])),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).unbatch()
     if args.no_pairs:
-        ds = ds.shuffle(2048, seed=args.seed)
+        ds = ds.shuffle(2048, seed=seed)
     ds = ds.batch(args.batch_size, drop_remainder=True)
     ds = ds.map(lambda x, y: (resize_for_model(x, size), y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(2)
@@ -495,7 +495,13 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     strategy = choose_strategy()  # first: a multi-worker strategy must exist before other TensorFlow work
-    keras.utils.set_random_seed(args.seed)
+    # A resumed run must not replay the data it began with: the training data's seed moves on with the point it
+    # resumes from. (With one seed, every resume replayed the first epoch's batches and augmentations: train AUC
+    # jumped 0.78 -> 0.83 in such an epoch while Validation stayed flat.) Validation sets keep --seed.
+    meta = cache / "backup" / "training_metadata.json"
+    resumed = json.loads(meta.read_text()) if meta.exists() else {"epoch": 0, "batch": 0}
+    data_seed = args.seed + 1000 * resumed["epoch"] + resumed["batch"]
+    keras.utils.set_random_seed(data_seed)
     precision = args.precision
     if precision == "auto":
         precision = "mixed_bfloat16" if cpu_has_bf16() and not tf.config.list_physical_devices("GPU") else "float32"
@@ -562,7 +568,7 @@ def main(argv=None) -> int:
             return 2
     else:
         model.fit(
-            train_dataset(sources, args),
+            train_dataset(sources, args, data_seed),
             steps_per_epoch=steps,
             epochs=args.epochs,
             callbacks=callbacks,
