@@ -7,8 +7,8 @@ size, printing the process RSS every 50 / 100 calls. Measured 2026-11-25: 778 MB
 varied sizes, then about +0.1 MB per further new size (920 MB after 300), flat over 300 same-size calls. Padding
 inputs to 32-px buckets before MTCNN did not change the growth, so it is not (only) per-shape tracing.
 Explained later the same day: TensorFlow's oneDNN kernels are compiled and kept per input shape. With
-TF_ENABLE_ONEDNN_OPTS=0, which `detector` now sets for serving, the same run stays at 667-668 MB from the 100th
-call on (`bench/onednn.py` compares speed and memory both ways).
+TF_ENABLE_ONEDNN_OPTS=0, which `detector` now sets for serving, the same run holds at 688 MB from the 150th
+call on, also for the 300 same-size calls (`bench/onednn.py` compares speed and memory both ways).
 """
 from __future__ import annotations
 
