@@ -10,7 +10,8 @@ st.title("Deepfake detector")
 st.markdown(
     """
 Upload a **photo or a video** and this tool finds every face (MTCNN), scores each one with a neural network
-(EfficientNetV2B0) trained to tell real faces from face-swap deepfakes, and shows **why** with a heatmap.
+(EfficientNetV2B0) trained to tell real faces from face-swap deepfakes, GAN-generated faces and blended faces,
+and shows **why** with a heatmap.
 For videos it samples 32 frames, follows each person through them and plots the fake probability over time.
 
 **What it does not do:** it gives a probability, not proof. It has only seen the kinds of fakes it was trained
@@ -31,9 +32,12 @@ for name, card in cards.items():
     info = card.info
     tr = info.get("training", {})
     with st.expander(f"{name}{' (default)' if card.default else ''}", expanded=card.default):
+        sources = tr.get("sources") or {}
+        data = ", ".join(f"{n} ({s['train_items']:,} {'real faces self-blended' if s['kind'] == 'sbi' else 'real/fake pairs'})"
+                         for n, s in sources.items()) or (
+            f"{', '.join(tr.get('data', [])) or 'unknown'} ({tr.get('train_pairs', '?')} real/fake pairs)")
         st.markdown(
-            f"- **Trained on:** {', '.join(tr.get('data', [])) or 'unknown'} "
-            f"({tr.get('train_pairs', '?')} real/fake pairs), {tr.get('epochs_run', '?')} epochs from "
+            f"- **Trained on:** {data}; {tr.get('epochs_run', '?')} epochs from "
             f"{'random weights' if tr.get('weights_init', 'none') == 'none' else tr.get('weights_init')} "
             f"in {tr.get('seconds', 0) / 60:.0f} min on {tr.get('hardware', '?')}.\n"
             f"- **Looks at:** face crops resized to {card.input_size}×{card.input_size} pixels.\n"

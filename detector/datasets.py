@@ -40,6 +40,8 @@ def find_split(root: str | Path, split: str, classes=tuple(CLASSES)) -> Split:
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder")
     split_dir = child_dir(root, split)
+    if split_dir is None and all(child_dir(root, c) for c in classes):
+        split_dir = root  # a plain Real/ + Fake/ folder: a Game deck, a test set of one's own
     if split_dir is None:
         raise DatasetError(f"{root} has no {split}/ folder (expected {'/'.join(SPLITS)} x Real/Fake)")
     out = Split()

@@ -55,6 +55,14 @@ def test_find_split_is_case_insensitive_and_names_what_is_missing(tiny_dataset, 
         find_split(tmp_path, "Validation")
 
 
+def test_find_split_takes_a_plain_real_and_fake_folder(tmp_path):
+    for cls in ("Real", "fake"):
+        (tmp_path / cls).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / cls / "x.png")
+    s = find_split(tmp_path, "Test")  # a Game deck's layout: no split folder
+    assert s.labels == [0, 1]
+
+
 def test_pairs_keep_source_and_fake_together(tiny_dataset):
     pairs = read_pairs(tiny_dataset, find_split(tiny_dataset, "Train"))
     assert len(pairs) == 6
