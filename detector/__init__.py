@@ -6,9 +6,9 @@
 import os
 
 # Serving sees pictures of every size; with oneDNN, TensorFlow keeps compiled kernels for each new shape of MTCNN's
-# image pyramid and memory creeps up (+70 MB over 300 sizes), while without it memory stays flat and photos score
-# faster (11.9 vs 9.4 photos/s, clips 1.94 vs 1.81 s: `python bench/onednn.py`). Read when TensorFlow is first
-# imported; train.py turns it back on (fixed shapes, bfloat16 kernels).
+# image pyramid and memory creeps up (+60 MB over 300 sizes), while without it memory stays flat. The price is
+# paid on video, the gain on photos (`python bench/onednn.py`: 30.2 vs 24.1 photos/s, 1.65 vs 1.35 s a 1080p
+# clip). Read when TensorFlow is first imported; train.py turns it back on (fixed shapes, bfloat16 kernels).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from .errors import InputError, ModelError  # noqa: E402
