@@ -26,6 +26,7 @@ def child(a: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import numpy as np
     from procmem import status_mb
+    from shape_memory import detect_varied_sizes
     from detector.pipeline import Detector
 
     photos = sorted(p for p in Path(a.photos).iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:a.n]
@@ -41,11 +42,8 @@ def child(a: argparse.Namespace) -> None:
     for _ in range(3):
         det.analyse_path(a.video)
     clip_s = (time.perf_counter() - t) / 3
-    rng = np.random.default_rng(0)
     before = status_mb()
-    for _ in range(a.sizes):
-        h, w = int(rng.integers(20, 400)), int(rng.integers(20, 400))
-        det.faces.detect([rng.integers(0, 255, (h, w, 3), dtype=np.uint8)])
+    detect_varied_sizes(det.faces, a.sizes, np.random.default_rng(0))
     print(json.dumps({"photos_per_s": len(photos) / photo_s, "clip_s": clip_s,
                       "rss_before_mb": before, "rss_after_mb": status_mb()}))
 

@@ -22,6 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from procmem import status_mb  # noqa: E402
 
 
+def detect_varied_sizes(fd, n: int, rng: np.random.Generator, every: int = 0) -> None:
+    """`fd.detect` on n random-noise pictures of random sizes (20-400 px a side); RSS printed every `every` calls."""
+    for i in range(n):
+        h, w = int(rng.integers(20, 400)), int(rng.integers(20, 400))
+        fd.detect([rng.integers(0, 255, (h, w, 3), dtype=np.uint8)])
+        if every and i % every == every - 1:
+            print(f"varied sizes, {i + 1} calls: {status_mb():.0f} MB", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=300)
@@ -31,11 +40,7 @@ def main() -> int:
     fd = FaceDetector()
     rng = np.random.default_rng(0)
     print(f"start: {status_mb():.0f} MB")
-    for i in range(a.n):
-        h, w = int(rng.integers(20, 400)), int(rng.integers(20, 400))
-        fd.detect([rng.integers(0, 255, (h, w, 3), dtype=np.uint8)])
-        if i % 50 == 49:
-            print(f"varied sizes, {i + 1} calls: {status_mb():.0f} MB", flush=True)
+    detect_varied_sizes(fd, a.n, rng, every=50)
     for i in range(a.n):
         fd.detect([rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)])
         if i % 100 == 99:

@@ -1,6 +1,6 @@
 """Per-source Validation AUC of saved models, computed exactly as train.py's epoch selection does.
 
-    python bench/validation_scores.py models/effnetv2b0-dfdc.keras OTHER.keras \\
+    python bench/validation_scores.py models/effnetv2b0-mix.keras OTHER.keras \\
         --data ../shared/datasets/dfdc-faces --data ~/.cache/deepfake-detector/datasets/stylegan-crops \\
         --sbi ../shared/datasets/dfdc-faces ~/.cache/deepfake-detector/datasets/stylegan-crops \\
               ~/.cache/deepfake-detector/datasets/utkface-crops
