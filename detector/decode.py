@@ -54,7 +54,8 @@ def load_image(source) -> np.ndarray:
             if w < 2 or h < 2:
                 raise InputError(f"The image is only {w}x{h} pixels: too small to contain a face.")
             im.seek(0)  # animated GIF/WebP: the first frame
-            im = ImageOps.exif_transpose(im)
+            # In place and no conversion of what is already RGB: each copy of a 50 MP picture is 150 MB.
+            ImageOps.exif_transpose(im, in_place=True)
             return _to_rgb(im)
     except InputError:
         raise
@@ -77,7 +78,7 @@ def _to_rgb(im) -> np.ndarray:
 
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, im)
-    return np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
+    return np.ascontiguousarray(np.asarray(im if im.mode == "RGB" else im.convert("RGB"), dtype=np.uint8))
 
 
 @dataclass

@@ -86,18 +86,24 @@ class FaceDetector:
         mapped back. MTCNN misses many faces that fill the whole picture (tight crops, close-ups); with some
         context around them it finds over half of those (32 of the 58 dfdc-faces + stylegan-faces Test images
         where `detect` found none; 0.25 beat 0.15 and 0.35, and replicated beat constant or reflected borders:
-        `python bench/padding_sweep.py`)."""
+        `python bench/padding_sweep.py`).
+
+        Each image is shrunk before it is framed, so the framed copy is never larger than `detect` would look
+        at: framing a 65408x383 picture at full size asked for 9.7 GB (found by fuzzing)."""
         import cv2
 
-        padded, shifts = [], []
+        padded, owners = [], []
         for im in images:
-            k = int(pad * max(im.shape[:2]))
-            padded.append(cv2.copyMakeBorder(im, k, k, k, k, cv2.BORDER_REPLICATE))
-            shifts.append(k)
+            s = min(1.0, self.max_side / ((1 + 2 * pad) * max(im.shape[:2])))
+            small = shrink(im, s)
+            k = int(pad * max(small.shape[:2]))
+            padded.append(cv2.copyMakeBorder(small, k, k, k, k, cv2.BORDER_REPLICATE))
+            owners.append((k, s))
         out = []
-        for faces, k in zip(self.detect(padded), shifts):
-            out.append([Face(box=tuple(v - k for v in f.box), confidence=f.confidence,
-                             landmarks={n: (x - k, y - k) for n, (x, y) in f.landmarks.items()}) for f in faces])
+        for faces, (k, s) in zip(self.detect(padded), owners):
+            out.append([Face(box=tuple((v - k) / s for v in f.box), confidence=f.confidence,
+                             landmarks={n: ((x - k) / s, (y - k) / s) for n, (x, y) in f.landmarks.items()})
+                        for f in faces])
         return out
 
     def _in_windows(self, frames: list[np.ndarray], requests: list[tuple[int, Face]], margin: float,

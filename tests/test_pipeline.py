@@ -168,3 +168,26 @@ def test_a_picture_too_thin_to_shrink_is_no_face_not_a_crash(detector, tmp_path,
         assert ok and frame.shape[:2] == (2, 3570)  # the clip really has such frames
     for r in (detector.analyse_path(path), analyse_upload(detector, path.name, path.read_bytes())):
         assert r.verdict == "no_face" and "No face" in r.message
+
+
+def test_a_long_picture_is_shrunk_before_it_is_framed(detector, tmp_path, monkeypatch):
+    """Regression, found by bench/fuzz.py (libFuzzer's 3 GB memory limit): a faceless GIF declaring 65408x383 px
+    was framed for MTCNN's second look (detect_padded) at full size, a 98112x33087 copy: 9.7 GB and 27 s. No
+    copy given to face detection may be larger than the picture itself. The minimal input: a long, faceless
+    picture (a smaller one here, whose framed copy would still be 3.3 times its size)."""
+    from webui.resources import analyse_upload
+
+    sizes = []
+    detect = detector.faces.detect
+
+    def spy(images):
+        sizes.extend(im.shape[0] * im.shape[1] for im in images)
+        return detect(images)
+
+    monkeypatch.setattr(detector.faces, "detect", spy)
+    long = np.tile(np.linspace(0, 255, 20000, dtype=np.uint8)[None, :, None], (300, 1, 3))
+    path = tmp_path / "long.gif"
+    Image.fromarray(long).save(path)
+    for r in (detector.analyse_path(path), analyse_upload(detector, path.name, path.read_bytes())):
+        assert r.verdict == "no_face"
+    assert len(sizes) >= 4 and max(sizes) <= 300 * 20000  # the plain look and the framed look, both paths

@@ -24,6 +24,18 @@ def test_crop_face_pads_at_the_border():
     assert (crop == 7).all()  # edge-replicated, no black frame
 
 
+@pytest.mark.parametrize("box", [(-20, -20, 40, 50), (30, 10, 70, 60), (90, 80, 130, 140),
+                                 (150, 20, 190, 60), (-90, -70, -50, -20), (10, 120, 40, 160)])
+def test_crop_face_equals_cropping_the_edge_padded_picture(box):
+    """crop_face pads only the part of the box inside the picture, never the whole picture; the pixels must be
+    those of cropping the picture padded with its edges (boxes partly and wholly outside included)."""
+    img = np.random.default_rng(0).integers(0, 255, (100, 120, 3), dtype=np.uint8)
+    x1, y1, x2, y2 = crop_box(box, img.shape)
+    k = 200
+    expected = np.pad(img, ((k, k), (k, k), (0, 0)), mode="edge")[y1 + k:y2 + k, x1 + k:x2 + k]
+    assert np.array_equal(crop_face(img, box), expected)
+
+
 def test_resize_for_model_keeps_0_255_range():
     from detector.preprocess import resize_for_model
 
