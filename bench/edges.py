@@ -3,7 +3,7 @@
     python bench/edges.py [--models-dir DIR]
 
 Cases: a 50-megapixel photo (exactly the limit) and one pixel over it (14041x3561); a 3-hour video of tiny
-frames (exactly the limit) and one second over; a 200 MB upload (a face clip padded to 200 MB, the app's
+frames (exactly the limit) and one second over; 4K and 8K clips (decoded frames are 25 and 100 MB each); a 200 MB upload (a face clip padded to 200 MB, the app's
 maximum) through the app's upload path, bytes in memory as Streamlit hands them over. Prints a Markdown table:
 outcome, message, seconds, peak RSS of the process (VmHWM, model and TensorFlow included).
 """
@@ -68,6 +68,16 @@ def make_cases(folder: Path) -> list[tuple[str, str, bool]]:
         small = cv2.resize(cv2.cvtColor(face, cv2.COLOR_RGB2BGR), (64, 64))
         for _ in range(seconds):
             vw.write(small)
+        vw.release()
+        cases.append((name, str(p), False))
+    for name, (w, h) in (("video 4K (3840x2160), 40 frames", (3840, 2160)),
+                         ("video 8K (7680x4320), 40 frames", (7680, 4320))):
+        p = folder / f"clip_{w}x{h}.mp4"  # a large face moving across: every sampled frame has a ~h/2 px face
+        vw = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 10, (w, h))
+        base = np.full((h, w, 3), 100, np.uint8)
+        base[h // 4: h // 4 + h // 2, w // 3: w // 3 + h // 2] = cv2.resize(cv2.cvtColor(face, cv2.COLOR_RGB2BGR), (h // 2, h // 2))
+        for i in range(40):
+            vw.write(np.roll(base, i * w // 400, axis=1))
         vw.release()
         cases.append((name, str(p), False))
     clip = folder / "clip.mp4"

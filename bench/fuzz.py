@@ -7,8 +7,10 @@ clip as MP4, WebM, MKV and AVI (OpenCV). libFuzzer mutates them (coverage of the
 the first byte of each input picks the file type, the rest is the file. Each input goes through
 `Detector.analyse_path` (the CLI and scan's entry point) and, every other input, through the upload path of the
 app (`webui.resources.analyse_upload`). It must end in a result or a clear `InputError`: any other exception
-is a crash, more than 10 s is a hang, and the process's memory must stay under 1.5 GB. Crashing inputs are
-saved under --crashes. It stops after --seconds or --inputs, whichever comes first. The last line is `inputs=<n> crashes=<n> hangs=<n> max_rss_mb=<n>`; the exit status is 1
+is a crash, more than 10 s is a hang, and the process's memory must stay under 1.5 GB: max_rss_mb is the
+process's peak (VmHWM), so memory used only inside one input counts too; an input that would take over 3 GB is
+stopped by libFuzzer itself (its `oom-*` file lands in --crashes, and the run ends without the summary line).
+Crashing inputs are saved under --crashes. It stops after --seconds or --inputs, whichever comes first. The last line is `inputs=<n> crashes=<n> hangs=<n> max_rss_mb=<n>`; the exit status is 1
 when there were crashes or hangs (or memory went over the limit).
 
     python bench/fuzz.py --replay 10 --corpus DIR
@@ -154,10 +156,12 @@ def main() -> int:
         if time.perf_counter() - t > HANG_S:
             stats["hangs"] += 1
             print(f"HANG {time.perf_counter() - t:.1f} s on a {ext} input", file=sys.stderr, flush=True)
-        stats["max_rss_mb"] = max(stats["max_rss_mb"], status_mb())
+        stats["max_rss_mb"] = status_mb("VmHWM")  # the peak so far, inside inputs included
 
     # libFuzzer's own limits as a backstop: a real hang is killed after 60 s, memory over 3 GB stops the run.
-    atheris.Setup([sys.argv[0], "-timeout=60", "-rss_limit_mb=3000", "-max_len=400000", str(corpus),
+    crashes_dir.mkdir(parents=True, exist_ok=True)
+    atheris.Setup([sys.argv[0], "-timeout=60", "-rss_limit_mb=3000", "-max_len=400000",
+                   f"-artifact_prefix={crashes_dir}/", str(corpus),
                    *libfuzzer_args], one_input)
     atheris.Fuzz()
     finish()

@@ -19,6 +19,9 @@ from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, verd
 from .tracks import link_tracks
 
 THUMB_SIDE = 640  # video frames kept for display are shrunk to this
+# Memory bounds for large video frames (an 8K frame is 100 MB; 32 of them in flight needed 2.3 GB):
+FRAME_BYTES_IN_FLIGHT = 128 * 2**20  # decoded frames queued ahead, and frames batched for detection, each at most ~this
+CROP_KEEP_SIDE = 1024  # face crops kept until scoring are shrunk to this; scores move <= 0.003 (bench/crop_cap.py)
 # A picture this small and this close to square, where no face is found even with context added, is taken to be
 # a face close-up (a crop like the training data's) and scored whole. Larger or wider pictures stay "no face":
 # the detector never invents a face in a landscape.
@@ -38,6 +41,11 @@ def looks_like_face_crop(image: np.ndarray) -> bool:
             and CLOSE_UP_ASPECT[0] <= w / h <= CLOSE_UP_ASPECT[1]):
         return False
     return float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std()) >= CLOSE_UP_MIN_STD
+
+
+def _kept_crop(image: np.ndarray, box) -> np.ndarray:
+    crop = crop_face(image, box)
+    return shrink(crop, CROP_KEEP_SIDE / max(crop.shape[:2]))
 
 
 class Detector:
@@ -84,7 +92,7 @@ class Detector:
                 faces[i] = fs
         whole = {i for i in missing if not faces[i] and looks_like_face_crop(images[i])}
         t2 = time.perf_counter()
-        crops = [[im] if i in whole else [crop_face(im, f.box) for f in fs]
+        crops = [[im] if i in whole else [_kept_crop(im, f.box) for f in fs]
                  for i, (im, fs) in enumerate(zip(images, faces))]
         scores = self.classifier.score([c for cs in crops for c in cs])
         t3 = time.perf_counter()
@@ -138,7 +146,7 @@ class Detector:
             for (idx, ts, im), fs in zip(batch, found):
                 sampled.append((idx, ts))
                 faces_per_frame.append(fs)
-                crops_per_frame.append([crop_face(im, f.box) for f in fs])
+                crops_per_frame.append([_kept_crop(im, f.box) for f in fs])
                 if keep_frames:
                     thumbs[idx] = shrink(im, THUMB_SIDE / max(im.shape[:2]))
             batch.clear()
@@ -148,10 +156,12 @@ class Detector:
         t = time.perf_counter()
         # Progress is reported from this thread (UI callbacks may not run on the decoder thread), per analysed frame.
         planned = [n_frames]
-        for item in prefetch(sample_frames(path, n_frames, progress=lambda d, total: planned.__setitem__(0, total))):
+        depth = int(np.clip(FRAME_BYTES_IN_FLIGHT // max(3 * info.width * info.height, 1), 1, 8))
+        frames = sample_frames(path, n_frames, progress=lambda d, total: planned.__setitem__(0, total))
+        for item in prefetch(frames, depth=depth):
             timings["decode"] += time.perf_counter() - t
             batch.append(item)
-            if len(batch) == self.faces.batch_size:
+            if len(batch) == self.faces.batch_size or sum(im.nbytes for *_, im in batch) >= FRAME_BYTES_IN_FLIGHT:
                 flush()
             t = time.perf_counter()
         timings["decode"] += time.perf_counter() - t
