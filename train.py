@@ -431,12 +431,19 @@ def SourceValidation(val_sets: dict, args):
 def ResumableBackup(backup_dir: str, save_freq):
     """keras.callbacks.BackupAndRestore that knows the epoch it resumed in. In Keras 3.15 the callback counts
     epochs from 0 in every process until its first epoch ends, so a run stopped during the first epoch after a
-    resume saved "epoch 0" and the next resume started over, learning-rate schedule included (it happened)."""
+    resume saved "epoch 0" and the next resume started over, learning-rate schedule included (it happened). And
+    saving every N batches, it last named the epoch it had just finished, so a run stopped between epochs trained
+    that epoch again on resume (it happened too): it also saves at every epoch end."""
     import keras
 
     class _ResumableBackup(keras.callbacks.BackupAndRestore):
         def on_epoch_begin(self, epoch, logs=None):
             self._current_epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)  # the next epoch becomes the resume point
+            if self.save_freq != "epoch":
+                self._save_model()
 
     return _ResumableBackup(backup_dir, save_freq=save_freq)
 

@@ -216,3 +216,32 @@ def test_backup_remembers_the_epoch_when_stopped_again_right_after_a_resume(tmp_
             model.fit(x, y, batch_size=2, epochs=6, verbose=0,
                       callbacks=[train.ResumableBackup(str(tmp_path / "backup"), 1), Stop()])
         assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 3
+
+
+def test_a_run_stopped_between_epochs_resumes_at_the_next_epoch(tmp_path):
+    """Saving every N batches, Keras's backup last named the epoch it had just finished, so a run stopped after an
+    epoch's end trained that epoch again on resume (epoch 29 of the bundled model's run ran twice)."""
+    import keras
+
+    import train
+
+    x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    started = []
+
+    class StopAt3(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            started.append(epoch)
+            if epoch == 3 and len(started) == 4:
+                raise KeyboardInterrupt
+
+    def fit():
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(x, y, batch_size=2, epochs=5, verbose=0,
+                  callbacks=[train.ResumableBackup(str(tmp_path / "backup"), 3), StopAt3()])
+
+    with pytest.raises(KeyboardInterrupt):
+        fit()
+    assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 3
+    fit()
+    assert started == [0, 1, 2, 3, 3, 4]  # the resume began with epoch 3 (index), not 2 again
