@@ -22,17 +22,23 @@ def apply_temperature(p, temperature: float) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-logit(p) / temperature))).astype(np.float32)
 
 
-def fit_temperature(labels, p) -> float:
-    """The T in [0.05, 20] minimising the negative log-likelihood of `labels` (1 = fake) under p's logits.
-    The NLL is convex in 1/T, so a fine log-spaced grid then a local refinement finds the optimum."""
+def fit_temperature(labels, p, weights=None) -> float:
+    """The T in [0.05, 20] minimising the (weighted) negative log-likelihood of `labels` (1 = fake) under p's
+    logits. The NLL is convex in 1/T, so a fine log-spaced grid then a local refinement finds the optimum."""
     y = np.asarray(labels, np.float64)
     z = logit(p)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, np.float64)
 
     def nll(t):
         q = np.clip(1.0 / (1.0 + np.exp(-z / t)), _EPS, 1 - _EPS)
-        return -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
+        return -np.average(y * np.log(q) + (1 - y) * np.log(1 - q), weights=w)
 
     grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
     best = grid[int(np.argmin([nll(t) for t in grid]))]
     fine = best * np.exp(np.linspace(-0.03, 0.03, 61))
     return float(fine[int(np.argmin([nll(t) for t in fine]))])
+
+
+def source_weights(sizes) -> np.ndarray:
+    """Per-example weights under which every source (of the given sizes, in order) weighs the same."""
+    return np.concatenate([np.full(n, 1.0 / n) for n in sizes])

@@ -111,6 +111,21 @@ def test_temperature_scaling_recovers_a_known_temperature():
     assert (apply_temperature(overconfident, 1.0) == overconfident.astype(np.float32)).all()
 
 
+def test_balanced_temperature_lets_a_small_source_weigh_as_much_as_a_large_one():
+    """9,000 examples 3x over-confident and 1,000 well calibrated: pooled, the large source sets T near 3;
+    with every source weighing the same, T lands between the two sources' own temperatures."""
+    from detector.calibration import fit_temperature, source_weights
+
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, 10000)
+    y = (rng.random(10000) < 1 / (1 + np.exp(-z))).astype(int)
+    p = 1 / (1 + np.exp(-np.where(np.arange(10000) < 9000, 3 * z, z)))
+    w = source_weights([9000, 1000])
+    assert np.isclose(w[:9000].sum(), 1) and np.isclose(w[9000:].sum(), 1)
+    pooled, balanced = fit_temperature(y, p), fit_temperature(y, p, w)
+    assert pooled > 2.7 and 1.3 < balanced < 2.5
+
+
 def test_sbi_blend_is_deterministic_and_changes_the_face_not_the_corners(astronaut):
     import cv2
 
