@@ -7,9 +7,9 @@
 
 Scores every source's Validation split with the model's raw output (as train.py's finalisation does), then fits
 temperature scaling and Platt scaling on the pooled Validation of all sources or of all but the SBI blends, each
-with every image weighing the same ("pooled") or every source weighing the same ("balanced"), and prints the ECE per source: fitted on all sources
-(in-sample), and fitted without the source it is measured on (leave-one-source-out: the closest Validation gets
-to a source nobody trained on). Validation only; Test stays for reporting.
+with every image weighing the same ("pooled") or every source weighing the same ("balanced"), and prints the
+ECE per source: fitted on all sources (in-sample), and fitted without the source it is measured on
+(leave-one-source-out: the closest Validation gets to a source nobody trained on). Validation only; Test stays for reporting.
 """
 from __future__ import annotations
 
@@ -79,16 +79,16 @@ def main() -> int:
     # Fitted on every source, or only on the real fakes (SBI's blends are a training aid no user uploads).
     pools = {"all": names, "no sbi": [n for n in names if n != "sbi"]}
     for (pool, fit_on), method, balanced in itertools.product(pools.items(), ("temperature", "platt"), (False, True)):
-            cal, desc = fit(method, fit_on, balanced)
-            inside = [expected_calibration_error(raw[n][0], cal(raw[n][1])) for n in names]
-            out = []
-            for n in names:
-                rest_on = [m for m in fit_on if m != n]
-                cal_wo = fit(method, rest_on, balanced)[0] if rest_on else None
-                out.append(expected_calibration_error(raw[n][0], cal_wo(raw[n][1])) if cal_wo else float("nan"))
-            print(f"| {method} ({'balanced' if balanced else 'pooled'}, {pool}) | {desc} | "
-                  + " | ".join(f"{e:.3f}" for e in inside) + " | " + " | ".join(f"{e:.3f}" for e in out) + " |",
-                  flush=True)
+        cal, desc = fit(method, fit_on, balanced)
+        inside = [expected_calibration_error(raw[n][0], cal(raw[n][1])) for n in names]
+        out = []
+        for n in names:
+            rest_on = [m for m in fit_on if m != n]
+            cal_wo = fit(method, rest_on, balanced)[0] if rest_on else None
+            out.append(expected_calibration_error(raw[n][0], cal_wo(raw[n][1])) if cal_wo else float("nan"))
+        print(f"| {method} ({'balanced' if balanced else 'pooled'}, {pool}) | {desc} | "
+              + " | ".join(f"{e:.3f}" for e in inside) + " | " + " | ".join(f"{e:.3f}" for e in out) + " |",
+              flush=True)
     return 0
 
 

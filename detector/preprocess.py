@@ -29,22 +29,14 @@ def crop_box(box_xyxy, image_shape) -> tuple[int, int, int, int]:
 
 def crop_face(image: np.ndarray, box_xyxy) -> np.ndarray:
     """Cut the training-style square face crop out of an RGB uint8 image (edges replicated if needed)."""
-    import cv2
-
     h, w = image.shape[:2]
     x1, y1, x2, y2 = crop_box(box_xyxy, image.shape)
-    # Cut the part inside the picture (at least one pixel), then replicate its edges out to the box: the same
-    # pixels as padding the whole picture first, without copying a large picture for a face near its edge.
-    cx1, cy1 = min(max(x1, 0), w - 1), min(max(y1, 0), h - 1)
-    cx2, cy2 = max(min(x2, w), cx1 + 1), max(min(y2, h), cy1 + 1)
-    inside = image[cy1:cy2, cx1:cx2]
-    top, left, bottom, right = cy1 - y1, cx1 - x1, y2 - cy2, x2 - cx2
-    if top > 0 or left > 0 or bottom > 0 or right > 0:
-        inside = cv2.copyMakeBorder(inside, max(top, 0), max(bottom, 0), max(left, 0), max(right, 0),
-                                    cv2.BORDER_REPLICATE)
-        # a box that lies wholly outside the picture: drop the extra pixel kept to replicate from
-        inside = inside[max(-top, 0): inside.shape[0] - max(-bottom, 0), max(-left, 0): inside.shape[1] - max(-right, 0)]
-    return np.ascontiguousarray(inside)
+    if x1 >= 0 and y1 >= 0 and x2 <= w and y2 <= h:
+        return np.ascontiguousarray(image[y1:y2, x1:x2])
+    # Past an edge: repeat the edge pixels out to the box by clamping the indices. Only the crop is copied,
+    # never the whole picture (padding all of a large picture for a face near its edge cost its size again).
+    ys, xs = np.clip(np.arange(y1, y2), 0, h - 1), np.clip(np.arange(x1, x2), 0, w - 1)
+    return image[np.ix_(ys, xs)]
 
 
 def resize_for_model(images, size: int):
