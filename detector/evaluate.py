@@ -69,14 +69,20 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
     }
 
 
+def _with_interval(m: dict, key: str, digits: int) -> str:
+    lo, hi = m[f"{key}_95"]
+    return f"{m[key]:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
 def print_table(reports: dict) -> None:
-    print("| data | images | no face | scored whole | AUC full path | accuracy | ECE | AUC as-given crops | "
-          "confusion [[TN, FP], [FN, TP]] |")
+    print("| data | images | no face | scored whole | AUC full path (95 % interval) | accuracy | ECE (95 % interval) | "
+          "AUC as-given crops | confusion [[TN, FP], [FN, TP]] |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, r in reports.items():
         m = r["full_path_all_images"]
-        print(f"| {name} | {r['images']} | {r['no_face']} | {r['whole_image']} | {m['auc']:.4f} | {m['accuracy']:.4f} | "
-              f"{m['ece']:.3f} | {r['as_given_crops']['auc']:.4f} | {m['confusion_matrix']} |")
+        print(f"| {name} | {r['images']} | {r['no_face']} | {r['whole_image']} | {_with_interval(m, 'auc', 3)} | "
+              f"{m['accuracy']:.4f} | {_with_interval(m, 'ece', 3)} | {r['as_given_crops']['auc']:.4f} | "
+              f"{m['confusion_matrix']} |")
 
 
 def main(argv=None) -> int:
@@ -115,7 +121,7 @@ def main(argv=None) -> int:
         for d in args.data:
             reports[Path(os.path.abspath(d)).name] = evaluate_folder(det, d, args.split, args.limit, args.batch, prog)
     print(f"{det.card.name} (threshold {det.card.threshold:.4f}), split {args.split}, full detector path; "
-          "images without a face count as 0.5")
+          "images without a face count as 0.5; intervals: bootstrap over images, each class resampled")
     print_table(reports)
     for name, r in reports.items():
         print(f"{name}: {r['seconds']:.0f} s, {r['unreadable']} unreadable")

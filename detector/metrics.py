@@ -11,17 +11,27 @@ def roc_auc(labels, scores) -> float:
     pos, neg = (y == 1).sum(), (y == 0).sum()
     if pos == 0 or neg == 0:
         return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s))
-    sorted_s = s[order]
-    i = 0
-    while i < len(s):  # average ranks over ties
-        j = i
-        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    ordered = np.sort(s)
+    # a value's average 1-based rank over its ties: between its first and last position in sorted order
+    ranks = (np.searchsorted(ordered, s, "left") + np.searchsorted(ordered, s, "right") + 1) / 2
     return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def bootstrap_interval(labels, scores, metric, rounds: int = 1000, level: float = 0.95, seed: int = 0):
+    """Percentile bootstrap interval of metric(labels, scores), resampling each class on its own so every
+    round keeps the class counts (a Test set of 50 per class gives wide intervals; this says how wide)."""
+    y = np.asarray(labels, int)
+    s = np.asarray(scores, float)
+    groups = [np.flatnonzero(y == c) for c in (0, 1)]
+    if any(len(g) == 0 for g in groups):
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(rounds):
+        idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        values.append(metric(y[idx], s[idx]))
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return (float(lo), float(hi))
 
 
 def best_threshold(labels, scores) -> float:
@@ -65,6 +75,8 @@ def binary_report(labels, scores, threshold: float) -> dict:
         "precision": tp / max(tp + fp, 1),
         "recall": tp / max(tp + fn, 1),
         "auc": roc_auc(y, scores),
+        "auc_95": bootstrap_interval(y, scores, roc_auc),
         "ece": expected_calibration_error(y, scores),
+        "ece_95": bootstrap_interval(y, scores, expected_calibration_error),
         "confusion_matrix": [[tn, fp], [fn, tp]],
     }

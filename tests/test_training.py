@@ -140,6 +140,7 @@ def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_di
     assert f"| {tiny_dataset.name} | 12 |" in out and "full_path_all_images" in out and "as_given_crops" in out
     entry = json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name]
     assert entry["n"] == 12 and 0 <= entry["auc"] <= 1 and sum(map(sum, entry["confusion_matrix"])) == 12
+    assert len(entry["auc_95"]) == 2 and len(entry["ece_95"]) == 2
     assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from detector import aggregate as agg
 from detector.decode import sample_indices
-from detector.metrics import best_threshold, binary_report, roc_auc
+from detector.metrics import best_threshold, binary_report, bootstrap_interval, roc_auc
 from detector.preprocess import crop_box, crop_face
 from detector.tracks import link_tracks
 
@@ -79,6 +79,28 @@ def test_metrics():
     t = best_threshold(y, [0.1, 0.2, 0.7, 0.8])
     rep = binary_report(y, [0.1, 0.2, 0.7, 0.8], t)
     assert rep["accuracy"] == 1.0 and rep["confusion_matrix"] == [[2, 0], [0, 2]]
+
+
+def test_auc_matches_the_pairwise_definition_with_ties():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    s = rng.integers(0, 20, 300) / 20 + 0.1 * y  # many ties, some signal
+    pos, neg = s[y == 1], s[y == 0]
+    pairwise = ((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])).mean()
+    assert roc_auc(y, s) == pytest.approx(pairwise)
+
+
+def test_bootstrap_interval_holds_the_estimate_and_narrows_with_more_data():
+    rng = np.random.default_rng(2)
+    widths = []
+    for n in (50, 800):
+        y = np.repeat([0, 1], n)
+        s = rng.normal(y, 1.0)
+        lo, hi = bootstrap_interval(y, s, roc_auc, rounds=300)
+        assert lo < roc_auc(y, s) < hi
+        widths.append(hi - lo)
+    assert widths[1] < widths[0] / 2
+    assert all(np.isnan(bootstrap_interval([1, 1], [0.2, 0.3], roc_auc)))
 
 
 def test_prefetch_keeps_order_and_reraises():
