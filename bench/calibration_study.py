@@ -9,7 +9,8 @@ Scores every source's Validation split with the model's raw output (as train.py'
 temperature scaling and Platt scaling on the pooled Validation of all sources or of all but the SBI blends, each
 with every image weighing the same ("pooled") or every source weighing the same ("balanced"), and prints the
 ECE per source: fitted on all sources (in-sample), and fitted without the source it is measured on
-(leave-one-source-out: the closest Validation gets to a source nobody trained on). Validation only; Test stays for reporting.
+(leave-one-source-out: the closest Validation gets to a source nobody trained on). Validation only; Test
+stays for reporting.
 """
 from __future__ import annotations
 

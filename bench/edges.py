@@ -4,8 +4,9 @@
 
 Cases: a 50-megapixel photo (exactly the limit) and one pixel over it (14041x3561); a 3-hour video of tiny
 frames (exactly the limit) and one second over; 4K and 8K clips (decoded frames are 25 and 100 MB each); a
-200 MB upload (a face clip padded to 200 MB, the app's maximum) through the app's upload path, bytes in memory as Streamlit hands them over. Prints a Markdown table:
-outcome, message, seconds, peak RSS of the process (VmHWM, model and TensorFlow included).
+200 MB upload (a face clip padded to 200 MB, the app's maximum) through the app's upload path, bytes in memory
+as Streamlit hands them over. Prints a Markdown table: outcome, message, seconds, peak RSS of the process
+(VmHWM, model and TensorFlow included).
 """
 from __future__ import annotations
 

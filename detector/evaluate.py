@@ -28,7 +28,7 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
     from .datasets import find_split
     from .decode import load_image
     from .errors import InputError
-    from .metrics import binary_report
+    from .metrics import binary_report, intervals
     from .pipeline import WHOLE_IMAGE_MESSAGE
 
     split_data = find_split(data, split)
@@ -63,7 +63,7 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
         "data": os.path.abspath(data), "split": split, "model": det.card.name, "threshold": t,
         "images": len(items), "unreadable": unreadable, "no_face": no_face, "whole_image": whole,
         "seconds": round(time.time() - t0, 1),
-        "full_path_all_images": binary_report(y, full_all, t),
+        "full_path_all_images": binary_report(y, full_all, t) | intervals(y, full_all),
         "full_path_faces_found": binary_report(y[found], full_all[found], t),
         "as_given_crops": binary_report(y, np.array(crop_scores), t),
     }

@@ -34,6 +34,12 @@ def bootstrap_interval(labels, scores, metric, rounds: int = 1000, level: float 
     return (float(lo), float(hi))
 
 
+def intervals(labels, scores) -> dict:
+    """95 % bootstrap intervals of AUC and ECE, for the reports people read (evaluation), not for every report."""
+    return {"auc_95": bootstrap_interval(labels, scores, roc_auc),
+            "ece_95": bootstrap_interval(labels, scores, expected_calibration_error)}
+
+
 def best_threshold(labels, scores) -> float:
     """Threshold maximising balanced accuracy (Youden's J), meant to be fitted on Validation."""
     y = np.asarray(labels, int)
@@ -75,8 +81,6 @@ def binary_report(labels, scores, threshold: float) -> dict:
         "precision": tp / max(tp + fp, 1),
         "recall": tp / max(tp + fn, 1),
         "auc": roc_auc(y, scores),
-        "auc_95": bootstrap_interval(y, scores, roc_auc),
         "ece": expected_calibration_error(y, scores),
-        "ece_95": bootstrap_interval(y, scores, expected_calibration_error),
         "confusion_matrix": [[tn, fp], [fn, tp]],
     }
