@@ -50,14 +50,16 @@ def main() -> int:
     import numpy as np
 
     import train
+    from training import callbacks
+    from training import sources as sources_mod
     from detector.calibration import apply_temperature, fit_temperature, logit, source_weights
     from detector.metrics import expected_calibration_error
 
     args = train.parse_args(rest)
-    sources, _ = train.load_sources(args)
+    sources, _ = sources_mod.load_sources(args)
     model = keras.saving.load_model(models[0], compile=False, safe_mode=True)
     args.input_size = model.input_shape[1]
-    raw = {s.name: (np.asarray(s.val["labels"]), train.predict(model, s.val["paths"], s.val["labels"], args,
+    raw = {s.name: (np.asarray(s.val["labels"]), callbacks.predict(model, s.val["paths"], s.val["labels"], args,
                                                                blend=s.kind == "sbi")) for s in sources}
 
     def fit(method, names, balanced):

@@ -27,16 +27,18 @@ def main() -> int:
     import numpy as np
 
     import train
+    from training import callbacks
+    from training import sources as sources_mod
     from detector.metrics import roc_auc
 
     args = train.parse_args(rest)
-    sources, _ = train.load_sources(args)
+    sources, _ = sources_mod.load_sources(args)
     print("| model | " + " | ".join(f"Val AUC {s.name}" for s in sources) + " | mean | min |")
     print("|---|" + "---|" * (len(sources) + 2))
     for path in models:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
         args.input_size = model.input_shape[1]
-        aucs = [roc_auc(s.val["labels"], train.predict(model, s.val["paths"], s.val["labels"], args,
+        aucs = [roc_auc(s.val["labels"], callbacks.predict(model, s.val["paths"], s.val["labels"], args,
                                                        blend=s.kind == "sbi")) for s in sources]
         print(f"| {Path(path).stem} | " + " | ".join(f"{a:.4f}" for a in aucs) +
               f" | {np.mean(aucs):.4f} | {min(aucs):.4f} |", flush=True)

@@ -25,13 +25,16 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
     """Metrics of one labelled folder (dataset root, or a folder with Real/ and Fake/)."""
     import numpy as np
 
-    from .datasets import find_split
+    from .datasets import DatasetError, find_split
     from .decode import load_image
     from .errors import InputError
     from .metrics import binary_report, intervals
     from .pipeline import WHOLE_IMAGE_MESSAGE
 
-    split_data = find_split(data, split)
+    try:
+        split_data = find_split(data, split)
+    except DatasetError:
+        split_data = find_split(data, split, classes=("real",))  # a real-only set: only the share called fake
     items = list(zip(split_data.paths, split_data.labels))
     if limit:
         items = [x for y in (0, 1) for x in [it for it in items if it[1] == y][:limit]]
@@ -59,10 +62,14 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
     found = np.array([s is not None for s in full])
     full_all = np.array([0.5 if s is None else s for s in full])
     t = det.card.threshold
+    reals = y == 0
     return {
         "data": os.path.abspath(data), "split": split, "model": det.card.name, "threshold": t,
         "images": len(items), "unreadable": unreadable, "no_face": no_face, "whole_image": whole,
         "seconds": round(time.time() - t0, 1),
+        # The error users suffer most: a real photo called fake (faceless images count as not called fake).
+        "reals": int(reals.sum()), "reals_called_fake": int((full_all[reals] >= t).sum()),
+        "share_of_reals_called_fake": float((full_all[reals] >= t).mean()) if reals.any() else float("nan"),
         "full_path_all_images": binary_report(y, full_all, t) | intervals(y, full_all),
         "full_path_faces_found": binary_report(y[found], full_all[found], t),
         "as_given_crops": binary_report(y, np.array(crop_scores), t),
@@ -71,16 +78,19 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
 
 def _with_interval(m: dict, key: str, digits: int) -> str:
     lo, hi = m[f"{key}_95"]
+    if m[key] != m[key]:  # NaN: one class only (a real-only set has no AUC)
+        return "-"
     return f"{m[key]:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
 
 
 def print_table(reports: dict) -> None:
-    print("| data | images | no face | scored whole | AUC full path (95 % interval) | accuracy | ECE (95 % interval) | "
-          "AUC as-given crops | confusion [[TN, FP], [FN, TP]] |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| data | images | no face | scored whole | real photos called fake | AUC full path (95 % interval) | accuracy | "
+          "ECE (95 % interval) | AUC as-given crops | confusion [[TN, FP], [FN, TP]] |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in reports.items():
         m = r["full_path_all_images"]
-        print(f"| {name} | {r['images']} | {r['no_face']} | {r['whole_image']} | {_with_interval(m, 'auc', 3)} | "
+        share = f"{r['share_of_reals_called_fake']:.1%} ({r['reals_called_fake']} of {r['reals']})" if r["reals"] else "-"
+        print(f"| {name} | {r['images']} | {r['no_face']} | {r['whole_image']} | {share} | {_with_interval(m, 'auc', 3)} | "
               f"{m['accuracy']:.4f} | {_with_interval(m, 'ece', 3)} | {r['as_given_crops']['auc']:.4f} | "
               f"{m['confusion_matrix']} |")
 
@@ -106,7 +116,10 @@ def main(argv=None) -> int:
 
     try:
         for d in args.data:
-            find_split(d, args.split)
+            try:
+                find_split(d, args.split)
+            except DatasetError:
+                find_split(d, args.split, classes=("real",))
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -140,6 +153,7 @@ def main(argv=None) -> int:
             card.setdefault("metrics_full_path", {})[name] = dict(
                 r["full_path_all_images"], no_face=r["no_face"], whole_image=r["whole_image"], images=r["images"],
                 split=args.split, faces_found_auc=r["full_path_faces_found"]["auc"],
+                share_of_reals_called_fake=r["share_of_reals_called_fake"], reals=r["reals"],
                 command=f"python -m detector.evaluate {d} --split {args.split}")
         atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
         print(f"recorded in {card_path}")

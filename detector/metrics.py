@@ -40,18 +40,27 @@ def intervals(labels, scores) -> dict:
             "ece_95": bootstrap_interval(labels, scores, expected_calibration_error)}
 
 
-def best_threshold(labels, scores) -> float:
-    """Threshold maximising balanced accuracy (Youden's J), meant to be fitted on Validation."""
+def best_threshold(labels, scores, at_least: float = 0.0) -> float:
+    """Threshold maximising balanced accuracy (Youden's J) among thresholds >= at_least, meant to be fitted on
+    Validation."""
     y = np.asarray(labels, int)
     s = np.asarray(scores, float)
-    best, best_t = -1.0, 0.5
-    for t in np.unique(np.concatenate([s, [0.5]])):
+    best, best_t = -1.0, max(0.5, at_least)
+    candidates = np.unique(np.concatenate([s, [0.5, at_least]]))
+    for t in candidates[candidates >= at_least]:
         pred = s >= t
         tpr = (pred & (y == 1)).sum() / max((y == 1).sum(), 1)
         tnr = (~pred & (y == 0)).sum() / max((y == 0).sum(), 1)
         if tpr + tnr > best:
             best, best_t = tpr + tnr, float(t)
     return best_t
+
+
+def lowest_threshold_for_false_positives(real_scores, max_share: float) -> float:
+    """The lowest threshold at which at most `max_share` of these real faces' scores are called fake (>= it)."""
+    s = np.sort(np.asarray(real_scores, float))[::-1]
+    allowed = int(np.floor(max_share * len(s) + 1e-9))
+    return 0.0 if allowed >= len(s) else float(np.nextafter(s[allowed], np.inf))
 
 
 def expected_calibration_error(labels, scores, bins: int = 10) -> float:

@@ -8,6 +8,7 @@ Models load with Keras safe_mode=True: a model file cannot run arbitrary Python 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .bundle import bundle_dir
 from .calibration import apply_temperature
 from .device import tf_device
 from .errors import ModelError
 from .preprocess import resize_for_model
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-GRADCAM_LAYER = "top_activation"  # EfficientNetV2's last convolutional feature map
+MODELS_DIR = bundle_dir() / "models"  # the checkout's models/, or the copy inside an installed wheel
+GRADCAM_LAYER = "top_activation"  # the last feature map; every network training/backbones.py builds names it so
 
 
 @dataclass
@@ -33,11 +35,13 @@ class ModelCard:
     default: bool = False
     temperature: float = 1.0  # calibration (detector.calibration), fitted on Validation by train.py
     info: dict = field(default_factory=dict)  # everything else in the card (data, metrics, licence...)
+    sha256: str = ""  # of the card file's bytes as loaded, for reports' provenance (a card rewritten later differs)
 
     @classmethod
     def load(cls, path: Path) -> "ModelCard":
         try:
-            raw = json.loads(Path(path).read_text())
+            data = Path(path).read_bytes()
+            raw = json.loads(data)
             card = cls(
                 name=str(raw["name"]),
                 input_size=int(raw["input_size"]),
@@ -46,6 +50,7 @@ class ModelCard:
                 default=bool(raw.get("default", False)),
                 temperature=float(raw.get("temperature", 1.0)),
                 info=raw,
+                sha256=hashlib.sha256(data).hexdigest(),
             )
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ModelError(f"Model card {path} is unreadable or incomplete: {e}") from None
@@ -65,21 +70,6 @@ def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:
             found[card_path.stem] = card_path.with_suffix(".keras")
     defaults = [n for n, p in found.items() if ModelCard.load(p.with_suffix(".json")).default]
     return {n: found[n] for n in defaults + [n for n in found if n not in defaults]}
-
-
-def build_classifier(input_size: int, weights: str | None = None, dropout: float = 0.2):
-    """EfficientNetV2B0 with a single sigmoid output, built flat (no nested model) so Grad-CAM can reach
-    the last conv layer. Pixels in 0-255: the backbone normalises inside (include_preprocessing=True)."""
-    import keras
-
-    inputs = keras.Input((input_size, input_size, 3), name="face")
-    backbone = keras.applications.EfficientNetV2B0(
-        include_top=False, weights=weights, input_tensor=inputs, include_preprocessing=True
-    )
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(backbone.output)
-    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake_probability")(x)
-    return keras.Model(inputs, outputs, name="deepfake_efficientnetv2b0")
 
 
 class Classifier:

@@ -21,7 +21,7 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     """models/-style folder with an EfficientNetV2B0 at 64 px (random weights) and its card."""
     import keras
 
-    from detector.model import build_classifier
+    from training.backbones import build_classifier
 
     d = tmp_path_factory.mktemp("models")
     keras.utils.set_random_seed(0)

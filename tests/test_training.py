@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,8 +98,11 @@ def test_extract_writes_detector_crops(tmp_path, astronaut, face_video):
 
 
 def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, astronaut):
+    """The pretrained path end to end: EfficientNet-Lite0 from ImageNet weights (head warm-up, frozen batch norm),
+    a real-photo set whose share called fake the threshold must hold to --max-real-fp."""
     out, cache = tmp_path / "models", tmp_path / "cache"
-    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--sbi", str(tiny_dataset),
+    cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
+           "--sbi", str(tiny_dataset), "--real-photos", str(tiny_dataset), "--max-real-fp", "0.25",
            "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade", "--out", str(out),
            "--cache-dir", str(cache), "--name", "quick"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -112,6 +116,13 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     history = (cache / "history.csv").read_text()
     assert f"val_auc_{tiny_dataset.name}" in history and "val_auc_sbi" in history and "val_score" in history
     assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
+    assert card["arch"] == "efficientnet-lite0" and card["training"]["weights_init"] == "imagenet"
+    assert card["training"]["head_warmup_steps"] == 2 and card["training"]["batch_norm"].startswith("frozen")
+    assert "head warm-up" in p.stderr and "Apache-2.0" in card["licence"]
+    real_val = card["real_photos_on_crops"][f"{tiny_dataset.name} Validation"]
+    assert real_val["n"] > 0 and real_val["share_called_fake"] <= 0.25  # the threshold's floor holds
+    assert card["threshold"] >= card["real_photo_floor"]
+    assert f"val_fp_{tiny_dataset.name}" in history
     assert (out / "quick.png").stat().st_size > 1000  # curves + confusion matrix
     assert not list(out.glob(".quick*"))  # no temp files left behind
 
@@ -148,20 +159,20 @@ def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     """Training crops are re-framed the way an MTCNN box a few pixels off would frame them."""
     import tensorflow as tf
 
-    import train
+    from training import augment
 
     img = np.zeros((224, 224, 3), np.uint8)
     img[102:122, 102:122] = 255  # a bright square at the centre
     centres = []
     for _ in range(20):
-        out = train._jitter_framing(tf.constant(img), 0.06).numpy()
+        out = augment._jitter_framing(tf.constant(img), 0.06).numpy()
         assert out.shape == (224, 224, 3) and out.dtype == np.uint8
         ys, xs = np.nonzero(out[..., 0] > 128)
         centres.append((ys.mean() - 111.5, xs.mean() - 111.5))
     offsets = np.abs(np.array(centres))
     assert offsets.max() > 2  # it does move
     assert offsets.max() < 0.06 * 224 * 1.2 + 2  # by at most the shift, a little more with the zoom
-    same = train._jitter_framing(tf.constant(img), 1e-6).numpy()
+    same = augment._jitter_framing(tf.constant(img), 1e-6).numpy()
     assert np.abs(same.astype(int) - img.astype(int)).mean() < 1
 
 
@@ -198,7 +209,7 @@ def test_backup_remembers_the_epoch_when_stopped_again_right_after_a_resume(tmp_
     (Keras 3.15's own BackupAndRestore said 0 and the next resume started the schedule over)."""
     import keras
 
-    import train
+    from training import callbacks
 
     x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
 
@@ -215,7 +226,7 @@ def test_backup_remembers_the_epoch_when_stopped_again_right_after_a_resume(tmp_
         model.compile("sgd", "mse")
         with pytest.raises(KeyboardInterrupt):
             model.fit(x, y, batch_size=2, epochs=6, verbose=0,
-                      callbacks=[train.ResumableBackup(str(tmp_path / "backup"), 1), Stop()])
+                      callbacks=[callbacks.ResumableBackup(str(tmp_path / "backup"), 1), Stop()])
         assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 3
 
 
@@ -224,7 +235,7 @@ def test_a_run_stopped_between_epochs_resumes_at_the_next_epoch(tmp_path):
     epoch's end trained that epoch again on resume (epoch 29 of the bundled model's run ran twice)."""
     import keras
 
-    import train
+    from training import callbacks
 
     x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
     started = []
@@ -239,10 +250,29 @@ def test_a_run_stopped_between_epochs_resumes_at_the_next_epoch(tmp_path):
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         model.compile("sgd", "mse")
         model.fit(x, y, batch_size=2, epochs=5, verbose=0,
-                  callbacks=[train.ResumableBackup(str(tmp_path / "backup"), 3), StopAt3()])
+                  callbacks=[callbacks.ResumableBackup(str(tmp_path / "backup"), 3), StopAt3()])
 
     with pytest.raises(KeyboardInterrupt):
         fit()
     assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 3
     fit()
     assert started == [0, 1, 2, 3, 3, 4]  # the resume began with epoch 3 (index), not 2 again
+
+
+def test_combine_links_reals_and_fakes_of_other_sources_split_by_split(tiny_dataset, tmp_path):
+    from data_prep.combine import combine
+    from data_prep.dataset import read_pairs
+
+    reals_only = tmp_path / "portraits"
+    for split in ("Train", "Validation"):  # no Test: a real-only source like utkface-real
+        (reals_only / split / "Real").mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(reals_only / split / "Real" / "p.jpg")
+    out = tmp_path / "combined"
+    counts = combine(out, [tiny_dataset, reals_only], [tiny_dataset])
+    assert counts["Train"] == {"real": 7, "fake": 6} and counts["Test"] == {"real": 6, "fake": 6}
+    train = find_split(out, "Train")
+    assert all(Path(p).is_symlink() for p in train.paths)  # links, never copies of the data
+    assert {Path(p).resolve().parent.parent.name.lower() for p in train.paths} == {"train"}  # splits never mix
+    assert len(read_pairs(out, train)) == 7  # random pairs, the fakes recycled
+    combine(out, [tiny_dataset, reals_only], [tiny_dataset])  # again: idempotent
+    assert len(find_split(out, "Train").paths) == 13

@@ -4,7 +4,9 @@ import pytest
 
 from detector import aggregate as agg
 from detector.decode import sample_indices
-from detector.metrics import best_threshold, binary_report, bootstrap_interval, roc_auc
+from detector.metrics import (
+    best_threshold, binary_report, bootstrap_interval, lowest_threshold_for_false_positives, roc_auc,
+)
 from detector.preprocess import crop_box, crop_face
 from detector.tracks import link_tracks
 
@@ -79,6 +81,20 @@ def test_metrics():
     t = best_threshold(y, [0.1, 0.2, 0.7, 0.8])
     rep = binary_report(y, [0.1, 0.2, 0.7, 0.8], t)
     assert rep["accuracy"] == 1.0 and rep["confusion_matrix"] == [[2, 0], [0, 2]]
+
+
+def test_threshold_for_real_photos_holds_the_false_positive_share():
+    rng = np.random.default_rng(3)
+    reals = rng.uniform(0, 1, 1000)
+    for share in (0.0, 0.05, 0.1, 0.5):
+        t = lowest_threshold_for_false_positives(reals, share)
+        assert np.mean(reals >= t) <= share  # at most that share called fake...
+        assert np.mean(reals >= np.nextafter(t, -np.inf) - 1e-9) > share or t == 0.0  # ...and it is the lowest
+    assert lowest_threshold_for_false_positives(reals, 1.0) == 0.0
+    # the balanced-accuracy threshold never goes below the floor, even when a lower one separates better
+    y, s = [0, 0, 1, 1], [0.1, 0.2, 0.3, 0.9]
+    assert best_threshold(y, s) == pytest.approx(0.3)
+    assert best_threshold(y, s, at_least=0.5) >= 0.5
 
 
 def test_auc_matches_the_pairwise_definition_with_ties():

@@ -1,0 +1,103 @@
+"""Augmentations that matter for deepfakes: what uploads go through (re-compression, blur/resize, colour),
+framing jitter, and flips. Applied to real and fake crops alike, each drawn independently from the same
+distribution, so sharpness, colour, size or JPEG quality cannot tell the classes apart."""
+from __future__ import annotations
+
+CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --input-size by the shared resize
+
+
+def _jitter_framing(img, jitter: float):
+    """Re-frame a crop as a slightly different face box would: shift by up to +-jitter of the side, zoom by
+    1 +- 1.5*jitter. Edges are mirrored (like the replicated padding at serving) rather than left black."""
+    import tensorflow as tf
+
+    pad = int(CROP_SIZE * 0.25)
+    big = tf.pad(img, [[pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
+    full = float(CROP_SIZE + 2 * pad)
+    half = 0.5 * CROP_SIZE * tf.random.uniform([], 1 - 1.5 * jitter, 1 + 1.5 * jitter) / full
+    cy, cx = tf.unstack((pad + CROP_SIZE * (0.5 + tf.random.uniform([2], -jitter, jitter))) / full)
+    box = tf.stack([cy - half, cx - half, cy + half, cx + half])[None]
+    out = tf.image.crop_and_resize(tf.cast(big, tf.float32)[None], box, [0], (CROP_SIZE, CROP_SIZE))[0]
+    return tf.cast(tf.clip_by_value(tf.round(out), 0, 255), tf.uint8)
+
+
+def _augment(img, level: str, jitter: float = 0.0):
+    """Augmentations that matter for deepfakes: what uploads go through (re-compression, blur/resize,
+    colour), framing jitter, and flips. uint8 224x224 in and out."""
+    import tensorflow as tf
+
+    img = tf.image.random_flip_left_right(img)
+    if jitter > 0:
+        img = _jitter_framing(img, jitter)
+    if level == "none":
+        return img
+
+    def maybe(p, fn, x):
+        return tf.cond(tf.random.uniform([]) < p, lambda: fn(x), lambda: x)
+
+    if level == "degrade":
+        return _degrade(img, maybe)
+    strength = 1.0 if level == "full" else 0.5
+    img = maybe(0.3 * strength, lambda x: tf.image.random_jpeg_quality(x, 40, 95), img)
+    img = maybe(0.2 * strength, lambda x: _down_up(x, 0.45, 0.9), img)  # resolution loss / blur
+    img = maybe(0.4 * strength, lambda x: _colour(x, 0.1, 0.15, 0.15), img)
+    return img
+
+
+def _down_up(x, low: float, high: float):
+    """Shrink a crop to a random low..high of its side (area) and back: the resolution an upload lost."""
+    import tensorflow as tf
+
+    s = tf.cast(tf.random.uniform([], low, high) * CROP_SIZE, tf.int32)
+    x = tf.image.resize(tf.image.resize(tf.cast(x, tf.float32), (s, s), method="area"), (CROP_SIZE, CROP_SIZE))
+    return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+
+def _colour(x, brightness: float, contrast: float, saturation: float, hue: float = 0.0):
+    import tensorflow as tf
+
+    x = tf.cast(x, tf.float32) / 255.0
+    x = tf.image.random_brightness(x, brightness)
+    x = tf.image.random_contrast(x, 1 - contrast, 1 + contrast)
+    x = tf.image.random_saturation(x, 1 - saturation, 1 + saturation)
+    if hue:
+        x = tf.image.random_hue(x, hue)
+    return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
+
+
+def _degrade(img, maybe):
+    """What an upload goes through, at the strengths DFDC's winners trained with: JPEG quality 30-100,
+    down-scaling to 0.25-1 of the side and back, Gaussian blur, sensor noise, colour, and cutout (so no single
+    region, e.g. the mouth, carries the decision)."""
+    import tensorflow as tf
+
+    def blur(x):
+        sigma = tf.random.uniform([], 0.3, 1.8)
+        k = tf.range(-3, 4, dtype=tf.float32)
+        g = tf.exp(-(k ** 2) / (2 * sigma ** 2))
+        g /= tf.reduce_sum(g)
+        kernel = tf.tile((g[:, None] * g[None, :])[:, :, None, None], [1, 1, 3, 1])
+        x = tf.nn.depthwise_conv2d(tf.cast(x, tf.float32)[None], kernel, [1, 1, 1, 1], "SAME")[0]
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def noise(x):
+        x = tf.cast(x, tf.float32) + tf.random.normal(tf.shape(x), stddev=tf.random.uniform([], 1.0, 8.0))
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def cutout(x):
+        side = tf.cast(tf.random.uniform([], 0.15, 0.4) * CROP_SIZE, tf.int32)
+        y0 = tf.random.uniform([], 0, CROP_SIZE - side, tf.int32)
+        x0 = tf.random.uniform([], 0, CROP_SIZE - side, tf.int32)
+        rows = tf.logical_and(tf.range(CROP_SIZE) >= y0, tf.range(CROP_SIZE) < y0 + side)
+        cols = tf.logical_and(tf.range(CROP_SIZE) >= x0, tf.range(CROP_SIZE) < x0 + side)
+        hole = tf.logical_and(rows[:, None], cols[None, :])[..., None]
+        return tf.where(hole, tf.zeros_like(x), x)
+
+    img = maybe(0.3, lambda x: _down_up(x, 0.25, 1.0), img)
+    img = maybe(0.15, blur, img)
+    img = maybe(0.15, noise, img)
+    img = maybe(0.4, lambda x: _colour(x, 0.15, 0.25, 0.3, hue=0.03), img)
+    img = maybe(0.5, lambda x: tf.image.random_jpeg_quality(x, 30, 100), img)  # last, as for a shared file
+    img = maybe(0.2, cutout, img)
+    return img
+

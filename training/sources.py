@@ -1,0 +1,168 @@
+"""Training data: sources of real/fake pairs (datasets with pairs.csv or random pairing, and self-blends made
+on the fly), mixed by weight into batches where each real face sits beside its fake; Validation and Test sets."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from data_prep.dataset import find_split, read_pairs
+from detector.preprocess import resize_for_model
+
+from .augment import CROP_SIZE, _augment
+
+
+def _decode(path):
+    import tensorflow as tf
+
+    img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    img = tf.image.resize(img, (CROP_SIZE, CROP_SIZE), method="area")  # no-op size for dfdc-faces
+    return tf.cast(tf.clip_by_value(img, 0, 255), tf.uint8)
+
+
+
+def _sbi_pair(real, seed):
+    """(real, its self-blend): the blend made by data_prep.sbi.blend_crop, deterministic for a given seed."""
+    import tensorflow as tf
+
+    from data_prep.sbi import blend_crop
+
+    fake = tf.numpy_function(blend_crop, [real, seed], tf.uint8, stateful=False)
+    fake.set_shape(real.shape)
+    return tf.stack([real, fake])
+
+
+@dataclass
+class Source:
+    """One kind of training data: real/fake path pairs, or (kind == "sbi") real paths blended on the fly."""
+    name: str
+    kind: str  # "pairs" | "sbi"
+    train: list
+    weight: float = 1.0
+    val: dict = field(default_factory=lambda: {"paths": [], "labels": []})  # "sbi": paths of reals to blend
+
+
+def _pair_stream(src: Source, seed: int):
+    import tensorflow as tf
+
+    items = np.array(src.train, dtype=object).astype(str)
+    ds = tf.data.Dataset.from_tensor_slices(items).shuffle(len(items), seed=seed).repeat()
+    if src.kind == "sbi":
+        return ds.map(lambda p: _sbi_pair(_decode(p), tf.random.uniform([], 0, 2**31 - 1, tf.int64)),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(lambda pp: tf.stack([_decode(pp[0]), _decode(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def train_dataset(sources: list[Source], args, seed: int):
+    """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images); pairs
+    drawn from the sources in proportion to their weights."""
+    import tensorflow as tf
+
+    size, level, jitter = args.input_size, args.augment, args.framing_jitter
+    streams = [_pair_stream(src, seed + i) for i, src in enumerate(sources)]
+    weights = np.array([src.weight for src in sources], np.float64)
+    ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
+        streams, weights=list(weights / weights.sum()), seed=seed)
+    ds = ds.map(
+        lambda pair: (tf.stack([_augment(pair[0], level, jitter), _augment(pair[1], level, jitter)]),
+                      tf.constant([0.0, 1.0])),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    ).unbatch()
+    if args.no_pairs:
+        ds = ds.shuffle(2048, seed=seed)
+    ds = ds.batch(args.batch_size, drop_remainder=True)
+    ds = ds.map(lambda x, y: (resize_for_model(x, size), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(2)
+
+
+def eval_dataset(paths, labels, args, blend: bool = False):
+    """Images as given; with blend=True, `paths` are reals and every odd label is the seeded blend of a real
+    (labels must then be [0, 1, 0, 1, ...] with each path listed twice)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.float32), np.arange(len(paths))))
+    if blend:
+        def load(p, y, i):
+            img = _decode(p)
+            fake = _sbi_pair(img, tf.cast(i, tf.int64))[1]
+            return tf.where(y > 0.5, fake, img), y
+    else:
+        def load(p, y, i):
+            return _decode(p), y
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(64)
+    return ds.map(lambda x, y: (resize_for_model(x, args.input_size), y)).prefetch(2)
+
+
+def _parse_weights(specs) -> dict[str, float]:
+    out = {}
+    for spec in specs:
+        name, _, w = spec.partition("=")
+        try:
+            out[name] = float(w)
+        except ValueError:
+            raise SystemExit(f"error: --source-weight wants NAME=WEIGHT, got {spec!r}") from None
+    return out
+
+
+def load_sources(args):
+    """The training sources, their validation sets, and the Test sets of the --data folders."""
+    weights = _parse_weights(args.source_weight)
+    rng = np.random.default_rng(args.seed)
+    sources, test = [], {}
+    for root in args.data:
+        name = Path(root).name
+        src = Source(name, "pairs", read_pairs(root, find_split(root, "Train")), weights.get(name, 1.0))
+        if args.max_train_pairs and len(src.train) > args.max_train_pairs:
+            idx = rng.choice(len(src.train), args.max_train_pairs, replace=False)
+            src.train = [src.train[i] for i in sorted(idx)]
+        if args.validation is None or root in args.validation:
+            v = find_split(root, "Validation")
+            src.val = {"paths": v.paths, "labels": v.labels}
+        sources.append(src)
+        try:
+            t = find_split(root, "Test")
+            test[name] = {"paths": t.paths, "labels": t.labels}
+        except ValueError as e:
+            print(f"note: no Test split in {root} ({e})", file=sys.stderr)
+    if args.sbi:
+        reals, val_reals = [], []
+        for root in args.sbi:
+            tr = find_split(root, "Train", classes=("real",))
+            reals += tr.paths
+            try:
+                v = find_split(root, "Validation", classes=("real",)).paths
+            except ValueError:
+                v = []
+            if v:  # a fixed, seeded subset: the same blends every epoch
+                val_reals += [v[i] for i in sorted(rng.choice(len(v), min(args.sbi_val, len(v)), replace=False))]
+        if args.max_train_pairs:
+            reals = [reals[i] for i in sorted(rng.choice(len(reals), min(args.max_train_pairs, len(reals)), replace=False))]
+        sources.append(Source("sbi", "sbi", reals, weights.get("sbi", 1.0),
+                              {"paths": [p for p in val_reals for _ in (0, 1)], "labels": [0, 1] * len(val_reals)}))
+    unknown = set(weights) - {s.name for s in sources}
+    if unknown:
+        raise SystemExit(f"error: --source-weight names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
+    if args.quick:  # tiny validation/test too
+        keep = lambda d: {k: list(v[:8]) + list(v[-8:]) for k, v in d.items()}  # noqa: E731
+        for src in sources:
+            src.val = keep(src.val)
+        test = {k: keep(v) for k, v in test.items()}
+    return sources, test
+
+
+
+def load_real_photos(folders, quick: bool = False) -> tuple[dict, dict]:
+    """Real-only photo sets ({name: paths}) for Validation and Test: what selection and the threshold check the
+    share of real photos called fake on. A folder without a Test split contributes to Validation only."""
+    val, test = {}, {}
+    for root in folders:
+        name = Path(root).name
+        for split, out in (("Validation", val), ("Test", test)):
+            try:
+                paths = find_split(root, split, classes=("real",)).paths
+            except ValueError:
+                continue
+            out[name] = paths[:16] if quick else paths
+    return val, test
