@@ -21,8 +21,12 @@ temporary file that is deleted right after.
 """
 )
 c1, c2 = st.columns(2)
-c1.page_link("pages/1_Detector.py", label="**Detector** — check your own image or video")
-c2.page_link("pages/2_Game.py", label="**Game** — can you spot the fakes better than the model?")
+# Buttons, not st.page_link: a page link is drawn as plain text and nobody saw it could be clicked.
+if c1.button("**Detector**: check your own image or video", icon=":material/search:", type="primary", width="stretch"):
+    st.switch_page("pages/1_Detector.py")
+if c2.button("**Game**: can you spot the fakes better than the model?", icon=":material/sports_esports:",
+             type="primary", width="stretch"):
+    st.switch_page("pages/2_Game.py")
 
 st.subheader("The model")
 cards = model_cards()

@@ -5,6 +5,9 @@
 """
 import os
 
+# The one place the version is written: reports record it, and packaging reads it from here.
+__version__ = "1.0.0"
+
 # Serving sees pictures of every size; with oneDNN, TensorFlow keeps compiled kernels for each new shape of MTCNN's
 # image pyramid and memory creeps up (+60 MB over 300 sizes), while without it memory stays flat. The price is
 # paid on video, the gain on photos (`python bench/onednn.py`: 30.2 vs 24.1 photos/s, 1.65 vs 1.35 s a 1080p

@@ -14,19 +14,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "fake_probability", "threshold", "model", "faces", "persons", "frames",
-               "message"]
+               "message", "sha256"]
+
+
+EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
+exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
+scan goes on), 2 no model could be loaded.
+
+example (installed from the wheel, the command is deepfake-detect):
+  python -m detector photo.jpg clip.mp4 uploads/ > results.jsonl"""
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m detector", description="Deepfake detector: scan images and videos.")
+    p = argparse.ArgumentParser(prog="python -m detector", description="Deepfake detector: scan images and videos.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="image/video files or folders (searched recursively)")
     p.add_argument("--csv", action="store_true", help="write a CSV table instead of JSON Lines")
     p.add_argument("--model", default=None, help="model name in models/ (default: the card marked default)")
-    p.add_argument("--models-dir", default=None, help="folder holding NAME.keras + NAME.json")
+    p.add_argument("--models-dir", default=None,
+                   help="folder of NAME.keras + NAME.json (default: $DEEPFAKE_MODELS_DIR, else the bundled models/)")
     p.add_argument("--threshold", type=float, default=None, help="fake if probability >= this (default: model card)")
-    p.add_argument("--frames", type=int, default=32, help="frames sampled per video")
-    p.add_argument("--strategy", choices=sorted(STRATEGIES), default=DEFAULT_STRATEGY, help="video aggregation")
+    p.add_argument("--frames", type=int, default=32, help="frames sampled per video (default: 32)")
+    p.add_argument("--strategy", choices=sorted(STRATEGIES), default=DEFAULT_STRATEGY,
+                   help=f"how a video's faces make its score (default: {DEFAULT_STRATEGY})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--report", metavar="DIR", default=None,
+                   help="also write NAME.report.json and a printable NAME.report.html for each file into DIR")
     return p.parse_args(argv)
 
 
@@ -34,7 +47,7 @@ def _row(r) -> dict:
     d = r.to_dict()
     return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "fake_probability": d["fake_probability"],
             "threshold": d["threshold"], "model": d["model"], "faces": len(d["faces"]), "persons": len(d["persons"]),
-            "frames": len(d["frames"]), "message": d["message"] or ""}
+            "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256")}
 
 
 def main(argv=None) -> int:
@@ -44,12 +57,20 @@ def main(argv=None) -> int:
 
     from .errors import ModelError
     from .pipeline import Detector, iter_media
+    from .provenance import stamp
+    from .report import write_reports
 
     err = Console(stderr=True)
     files = list(iter_media(args.paths))
     if not files:
         err.print("No image or video files found in the given paths.")
         return 1
+    if args.report:
+        try:
+            os.makedirs(args.report, exist_ok=True)
+        except OSError as e:
+            err.print(f"[red]error:[/] cannot create the report folder: {e}")
+            return 1
     try:
         with err.status("Loading face detector and model..."):
             detector = Detector(model=args.model, models_dir=args.models_dir)
@@ -61,6 +82,7 @@ def main(argv=None) -> int:
     if writer:
         writer.writeheader()
     failed = 0
+    reported: set[str] = set()  # two clip.mp4 from different folders must not overwrite each other's reports
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, disable=args.no_progress, transient=False)
     with progress:
@@ -73,7 +95,14 @@ def main(argv=None) -> int:
         for path in files:
             progress.update(files_task, description=f"files ({os.path.basename(path)[:30]})")
             r = detector.analyse_path(path, n_frames=args.frames, strategy=args.strategy, threshold=args.threshold,
-                                      progress=on_frame)
+                                      progress=on_frame, keep_frames=bool(args.report))
+            stamp(r, detector.card, path)
+            if args.report:
+                try:
+                    write_reports(r, detector.classifier, args.report, taken=reported)
+                except OSError as e:  # a full disk: this file's report is missing, say so and go on
+                    failed += 1
+                    progress.console.print(f"[red]{path}[/]: report not written ({e})")
             progress.update(frames_task, visible=False, completed=0)
             if r.verdict == "error":
                 failed += 1

@@ -63,8 +63,9 @@ def load_image(source) -> np.ndarray:
         raise InputError("This is not an image format that can be read (or the file is not an image).") from None
     except Image.DecompressionBombError:
         raise InputError(f"The image is too large: it declares too many pixels (limit {MAX_IMAGE_PIXELS // 1_000_000} megapixels).") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"The image is truncated or corrupt ({e}).") from None
+    except (OSError, SyntaxError, ValueError):  # Pillow's own wording ("image file is truncated (9 bytes not
+        # processed)") means nothing to a user and nested in ours read badly
+        raise InputError("The image is truncated or corrupt: part of the file is missing or damaged.") from None
 
 
 def _to_rgb(im) -> np.ndarray:

@@ -53,6 +53,16 @@ def gradcam(classifier: Classifier, crop: np.ndarray) -> np.ndarray:
     return cv2.resize(cam, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
 
+def face_heatmap(classifier: Classifier, result, i: int) -> np.ndarray:
+    """Grad-CAM overlay of face i of an analysis, computed once and kept with the analysis: the app's reruns
+    (threshold, aggregation) and its HTML report reuse it, never recompute it."""
+    cache = result.artifacts.setdefault("heatmaps", {})
+    if i not in cache:
+        crop = result.artifacts["crops"][i]
+        cache[i] = overlay(crop, gradcam(classifier, crop))
+    return cache[i]
+
+
 def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
     """Blend a [0,1] heatmap (JET colours: red = strongest evidence for "fake") onto an RGB crop."""
     import cv2
@@ -62,19 +72,28 @@ def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarr
 
 
 def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -> np.ndarray:
-    """Boxes and scores on a copy of the image: red for faces judged fake, green for real."""
+    """Boxes and scores on a copy of the image: red for faces judged fake, green for real. A label goes above
+    its box, else below it; where neither fits (a face filling the picture) a band is added above the picture
+    for it, so no label covers the face."""
     import cv2
 
     out = image.copy()
     thick = max(2, int(round(max(out.shape[:2]) / 400)))
-    for i, f in enumerate(faces):
-        x1, y1, x2, y2 = (int(round(v * scale)) for v in f.box)
+    fs = max(0.5, thick / 3)
+    boxes = [tuple(int(round(v * scale)) for v in f.box) for f in faces]
+    labels = [f"#{i + 1} {100 * f.fake_probability:.0f}% fake" for i, f in enumerate(faces)]
+    sizes = [cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, thick // 2 + 1)[0] for t in labels]
+    h = out.shape[0]
+    band = max([th + 8 for (x1, y1, x2, y2), (_, th) in zip(boxes, sizes) if y1 < th + 6 and y2 + th + 6 > h],
+               default=0)
+    if band:
+        out = cv2.copyMakeBorder(out, band, 0, 0, 0, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    for f, (x1, y1, x2, y2), label, (tw, th) in zip(faces, boxes, labels, sizes):
+        y1, y2 = y1 + band, y2 + band
         colour = (220, 40, 40) if f.fake_probability >= threshold else (40, 180, 70)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
-        label = f"#{i + 1} {100 * f.fake_probability:.0f}% fake"
-        fs = max(0.5, thick / 3)
-        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs, thick // 2 + 1)
-        y = max(th + 4, y1 - 4)
-        cv2.rectangle(out, (x1, y - th - 4), (x1 + tw + 4, y + 2), colour, -1)
-        cv2.putText(out, label, (x1 + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255), thick // 2 + 1)
+        y = y1 - 4 if y1 >= th + 6 else y2 + th + 4  # the label's bottom: above the box, else below it
+        x = max(0, min(x1, out.shape[1] - tw - 4))  # and inside the picture
+        cv2.rectangle(out, (x, y - th - 4), (x + tw + 4, y + 2), colour, -1)
+        cv2.putText(out, label, (x + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255), thick // 2 + 1)
     return out

@@ -55,12 +55,15 @@ class AnalysisResult:
     frames: list[FrameResult] = field(default_factory=list)
     strategy_scores: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # detector.provenance.stamp: file hash, time, model...
     # Pixels for display (image, face crops, frame thumbnails): never serialised.
     artifacts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("artifacts")
+        if d["provenance"]:  # the threshold in force now: the app re-decides an analysis when its slider moves
+            d["provenance"]["threshold"] = self.threshold
         return d
 
     def to_json(self, **kw) -> str:

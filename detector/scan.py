@@ -9,7 +9,8 @@ listed, then Ray Data hands them in small blocks to a pool of actors, each of wh
 and scores its files exactly as `python -m detector` does; every block is written to DIR as a Parquet file as
 soon as it is scored. Rerun the same command after a crash or a kill and only the files not yet in DIR are
 scored (a Parquet file cut off mid-write is removed and its files scored again). A file that fails gets an
-error row; the scan goes on. Rows: path (absolute), kind, verdict, fake_probability, message, model, threshold,
+error row; the scan goes on. The terminal shows a progress bar and a summary; Ray's own log goes to
+DIR/_ray.log. Rows: path (absolute), kind, verdict, fake_probability, message, model, threshold,
 n_faces, seconds, detail (the CLI's full JSON record).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
@@ -19,9 +20,11 @@ loads it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +32,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["path", "kind", "verdict", "fake_probability", "message", "model", "threshold", "n_faces", "seconds",
-           "detail"]
+           "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version", "band"]
+# Provenance columns (detector.provenance): scan column -> key of the provenance block
+PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", "analysed_at_utc": "analysed_at_utc",
+                      "model_card_sha256": "model_card_sha256", "package_version": "package_version", "band": "band"}
 
 
 def schema():
@@ -38,7 +44,9 @@ def schema():
     return pa.schema([("path", pa.string()), ("kind", pa.string()), ("verdict", pa.string()),
                       ("fake_probability", pa.float64()), ("message", pa.string()), ("model", pa.string()),
                       ("threshold", pa.float64()), ("n_faces", pa.int64()), ("seconds", pa.float64()),
-                      ("detail", pa.string())])
+                      ("detail", pa.string()), ("sha256", pa.string()), ("size_bytes", pa.int64()),
+                      ("analysed_at_utc", pa.string()), ("model_card_sha256", pa.string()),
+                      ("package_version", pa.string()), ("band", pa.string())])  # band: JSON, its shape is the card's
 
 
 def list_inputs(inputs) -> list[str]:
@@ -76,7 +84,8 @@ def read_results(out_dir: Path):
     import pyarrow.parquet as pq
 
     tables = [pq.read_table(f) for f in sorted(Path(out_dir).glob("*.parquet"))]
-    return pa.concat_tables(tables) if tables else schema().empty_table()
+    # "default" promotion: a folder begun before the provenance columns existed reads with nulls there
+    return pa.concat_tables(tables, promote_options="default") if tables else schema().empty_table()
 
 
 class ScoreFiles:
@@ -92,6 +101,8 @@ class ScoreFiles:
     def __call__(self, batch):
         import pyarrow as pa
 
+        from .provenance import stamp
+
         rows = []
         for path in batch["path"].to_pylist():
             t = time.perf_counter()
@@ -100,10 +111,77 @@ class ScoreFiles:
             except Exception as e:  # anything analyse_path did not turn into a message: still one row, scan goes on
                 r = self.detector.error_result(path, f"Analysis failed ({type(e).__name__}: {e})",
                                                threshold=self.kw["threshold"])
+            prov = stamp(r, self.detector.card, path).provenance
+            prov = {col: prov[key] for col, key in PROVENANCE_COLUMNS.items()}
+            prov["band"] = None if prov["band"] is None else json.dumps(prov["band"])
             rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
-                         "seconds": round(time.perf_counter() - t, 3), "detail": r.to_json()})
+                         "seconds": round(time.perf_counter() - t, 3), "detail": r.to_json(), **prov})
         return pa.Table.from_pylist(rows, schema=schema())
+
+
+RAY_LOG = "_ray.log"  # a leading "_": pyarrow and pandas skip it when reading the folder as a dataset
+
+
+@contextlib.contextmanager
+def output_to(log_path: Path):
+    """Send everything this process and its children write to stdout/stderr to log_path while inside: Ray writes
+    ~30 lines there (its C++ core included: a token WARNING, `E ... core_worker` lines) that tell a user nothing.
+    Yields a stream on the real stderr for what the user should see."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with open(log_path, "ab") as log:
+        for fd in saved:
+            os.dup2(log.fileno(), fd)
+    terminal = os.fdopen(os.dup(saved[2]), "w", buffering=1)
+    try:
+        yield terminal
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        terminal.close()
+
+
+@contextlib.contextmanager
+def progress_bar(out: Path, total: int, terminal):
+    """A progress bar of the files scored, counted from the rows of the Parquet files that appear in `out` (Ray
+    writes one per block as soon as it is scored); drawn by a thread while the caller waits on Ray."""
+    import pyarrow.parquet as pq
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    before = {f.name for f in out.glob("*.parquet")}
+    rows: dict[str, int] = {}
+    stop = threading.Event()
+
+    def scored() -> int:
+        for f in out.glob("*.parquet"):
+            if f.name not in before and f.name not in rows:
+                try:
+                    rows[f.name] = pq.ParquetFile(f).metadata.num_rows
+                except Exception:  # still being written: counted on a later look
+                    pass
+        return sum(rows.values())
+
+    def draw() -> None:
+        with Progress(TextColumn("files scored"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(file=terminal)) as bar:
+            task = bar.add_task("scan", total=total)
+            while not stop.wait(1.0):
+                bar.update(task, completed=scored())
+            bar.update(task, completed=scored())  # the last blocks, before the bar is drawn for good
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def main(argv=None) -> int:
@@ -112,15 +190,17 @@ def main(argv=None) -> int:
     p.add_argument("inputs", nargs="+", help="files, folders, or .txt files with one path per line")
     p.add_argument("--out", required=True, help="folder for the Parquet results (created; reused to resume)")
     p.add_argument("--address", default=None, help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
-    p.add_argument("--actors", type=int, default=2, help="scoring actors, each with its own Detector")
+    p.add_argument("--actors", type=int, default=2, help="scoring actors, each with its own Detector (default: 2)")
     p.add_argument("--cpus-per-actor", type=float, default=0.5,
-                   help="Ray CPUs reserved per actor (below 1 on small machines: 1 each deadlocks 2 cores)")
-    p.add_argument("--files-per-block", type=int, default=4, help="files per written Parquet file (resume granularity)")
+                   help="Ray CPUs per actor (default: 0.5; 1 each deadlocks a 2-core machine)")
+    p.add_argument("--files-per-block", type=int, default=4,
+                   help="files per written Parquet file, the resume granularity (default: 4)")
     p.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all)")
-    p.add_argument("--model", default=None)
-    p.add_argument("--models-dir", default=None)
-    p.add_argument("--frames", type=int, default=32)
-    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--model", default=None, help="model name (default: the card marked default)")
+    p.add_argument("--models-dir", default=None,
+                   help="folder of NAME.keras + NAME.json (default: $DEEPFAKE_MODELS_DIR, else the bundled models/)")
+    p.add_argument("--frames", type=int, default=32, help="frames sampled per video (default: 32)")
+    p.add_argument("--threshold", type=float, default=None, help="fake if probability >= this (default: model card)")
     a = p.parse_args(argv)
 
     out = Path(a.out)
@@ -139,19 +219,21 @@ def main(argv=None) -> int:
         # MALLOC_ARENA_MAX=2 as for the app's server: a long-lived actor's memory then settles instead of
         # fragmenting upward (`python bench/fuzz.py --replay 10`, with and without it).
         env = {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "MALLOC_ARENA_MAX": "2"}
-        ray.init(address=address, num_cpus=None if address else a.num_cpus, include_dashboard=False,
-                 log_to_driver=False, runtime_env={"env_vars": env})
         t0 = time.time()
-        ds = ray.data.from_items([{"path": f} for f in todo],
-                                 override_num_blocks=max(1, -(-len(todo) // a.files_per_block)))
-        ds = ds.map_batches(
-            ScoreFiles, fn_constructor_kwargs={"model": a.model, "models_dir": a.models_dir, "frames": a.frames,
-                                               "threshold": a.threshold},
-            batch_size=a.files_per_block, batch_format="pyarrow", num_cpus=a.cpus_per_actor,
-            compute=ray.data.ActorPoolStrategy(size=a.actors))
-        ds.write_parquet(str(out))
-        print(f"scored {len(todo)} files in {time.time() - t0:.1f} s", file=sys.stderr)
-        ray.shutdown()
+        with output_to(out / RAY_LOG) as terminal, progress_bar(out, len(todo), terminal):
+            ray.init(address=address, num_cpus=None if address else a.num_cpus, include_dashboard=False,
+                     log_to_driver=False, runtime_env={"env_vars": env})
+            ray.data.DataContext.get_current().enable_progress_bars = False  # ours is on the terminal
+            ds = ray.data.from_items([{"path": f} for f in todo],
+                                     override_num_blocks=max(1, -(-len(todo) // a.files_per_block)))
+            ds = ds.map_batches(
+                ScoreFiles, fn_constructor_kwargs={"model": a.model, "models_dir": a.models_dir, "frames": a.frames,
+                                                   "threshold": a.threshold},
+                batch_size=a.files_per_block, batch_format="pyarrow", num_cpus=a.cpus_per_actor,
+                compute=ray.data.ActorPoolStrategy(size=a.actors))
+            ds.write_parquet(str(out))
+            ray.shutdown()
+        print(f"scored {len(todo)} files in {time.time() - t0:.1f} s (Ray's own log: {out / RAY_LOG})", file=sys.stderr)
     table = read_results(out)
     verdicts = table.column("verdict").to_pylist() if table.num_rows else []
     summary = {v: verdicts.count(v) for v in ("real", "fake", "no_face", "error")}

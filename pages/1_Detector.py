@@ -1,6 +1,4 @@
 """Detector: upload an image or a video, get a verdict, the faces, heatmaps and (videos) a timeline."""
-import hashlib
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -9,6 +7,8 @@ from detector.aggregate import DEFAULT_STRATEGY, STRATEGIES
 from detector.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from detector.errors import InputError
 from detector.pipeline import decide
+from detector.provenance import stamp
+from detector.report import report_html, report_json, report_names
 from webui.resources import analyse_upload, get_detector, model_cards
 from webui.views import boxed_image, device_caption, face_gallery, sidebar_nav, top_frames, verdict_banner
 
@@ -22,8 +22,14 @@ if not cards:
     st.stop()
 with st.sidebar:
     model_name = st.selectbox("Model", list(cards), help="The first is the default, the best measured one.")
+upload = st.file_uploader(
+    "Upload an image or a video (up to 200 MB)",
+    type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
+)
+with st.sidebar:
+    # The key names the upload: a new file starts again at the card's threshold, not at the last file's.
     threshold = st.slider("Fake threshold", 0.0, 1.0, float(cards[model_name].threshold), 0.001, format="%.3f",
-                          key=f"threshold-{model_name}",
+                          key=f"threshold-{model_name}-{upload.file_id if upload else ''}",
                           help="A face is called fake when its probability is at least this. "
                           "Starts at the model card's threshold (chosen on validation data), unrounded, so the "
                           "page, its report and the command line agree.")
@@ -33,22 +39,21 @@ with st.sidebar:
                                 "max_face_mean: most fake face per frame, then mean (SBI); mean: plain mean.")
     device_caption()
 
-detector = get_detector(model_name)
-upload = st.file_uploader(
-    "Upload an image or a video (up to 200 MB)",
-    type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
-)
 if upload is None:
     st.info("Drop a photo (jpg, png, webp, bmp) or a video (mp4, mov, avi, webm, mkv) above.")
     st.stop()
+# Only now: the uploader is usable while the model loads (or is warmed up) on a cold server.
+detector = get_detector(model_name)
 
-data = upload.getvalue()
-key = (model_name, upload.name, hashlib.sha256(data).hexdigest())
+# Each upload has its own id (the same file uploaded again too): no need to hash 200 MB on every slider move.
+key = (model_name, upload.file_id)
 if st.session_state.get("analysis", (None,))[0] != key:  # reruns (slider moves) reuse the last analysis only
     bar = st.progress(0.0, text="Analysing...")
     try:
+        data = upload.getvalue()
         result = analyse_upload(detector, upload.name, data,
                                 progress=lambda d, t: bar.progress(min(d / max(t, 1), 1.0), text=f"Frame {d} of {t}"))
+        stamp(result, detector.card, data)
     except InputError as e:
         result = str(e)
     except Exception as e:  # never a traceback in the page; the next upload still works
@@ -63,8 +68,14 @@ if isinstance(result, str):
 decide(result, threshold, strategy)
 st.text(f"File: {upload.name}")
 verdict_banner(result)
-st.download_button("Download the JSON report", result.to_json(indent=2), file_name="deepfake-report.json",
-                   mime="application/json")
+json_name, html_name = report_names(upload.name)
+json_col, html_col = st.columns(2)
+json_col.download_button("Download the JSON report", report_json(result), file_name=json_name,
+                         mime="application/json", on_click="ignore")
+# The HTML (heatmaps as PNGs) is built only when clicked, never on a slider move.
+html_col.download_button("Download the printable report (HTML)",
+                         lambda: report_html(result, detector.classifier, upload.name), file_name=html_name,
+                         mime="text/html", on_click="ignore")
 
 if result.kind == "image":
     if result.faces:
@@ -78,7 +89,7 @@ if result.kind == "image":
         st.subheader("Each face, and why")
         face_gallery(detector, result, range(len(result.faces)), threshold)
     else:
-        st.image(result.artifacts["image"], width="stretch", output_format="JPEG")
+        st.image(result.artifacts["image"], output_format="JPEG")  # natural size: a small picture is not blown up
 else:
     c1, c2, c3 = st.columns(3)
     c1.metric("Duration", f"{result.duration_s:.1f} s")

@@ -3,9 +3,9 @@ import streamlit as st
 
 from detector.decode import load_image
 from detector.errors import InputError
-from webui.deck import DeckError, default_deck_path, load_deck
+from webui.deck import DeckError
 from webui.game import answer, new_game, next_round
-from webui.resources import get_detector, model_cards
+from webui.resources import game_deck, get_detector, model_cards
 from webui.views import face_gallery, sidebar_nav
 
 ROUNDS = 10
@@ -14,33 +14,26 @@ st.set_page_config(page_title="Spot the fake", page_icon="🎮", layout="centere
 sidebar_nav()
 st.title("Spot the fake")
 
-with st.sidebar:
-    deck_path = st.text_input("Deck folder", value=default_deck_path() or "",
-                              help="A folder with Real/ and Fake/ face images (or a dataset with Test/Real, Test/Fake).")
-    rounds = st.number_input("Rounds", 2, 50, ROUNDS, help="Takes effect on the next game.")
-
 try:
-    deck = load_deck(deck_path) if deck_path else None
+    deck_label, deck = game_deck()  # the server's deck only: a visitor has no way to name a folder
 except DeckError as e:
-    deck, problem = None, str(e)
-else:
-    problem = "No deck folder is set."
-if deck is None:
     st.info(
-        f"**No deck to play with yet.** {problem}\n\n"
-        "The game needs face images sorted into two folders, `Real/` and `Fake/`. The repository ships one in "
-        "`data/game_deck/`; to play with your own, set the environment variable `DEEPFAKE_GAME_DECK` or type the "
-        "folder in the sidebar (a folder with `Real/` and `Fake/`, or a dataset with `Test/Real` and `Test/Fake`)."
+        f"**No deck to play with yet.** {e}\n\n"
+        "The game needs face images sorted into two folders, `Real/` and `Fake/`. Whoever runs this server sets "
+        "the deck: `streamlit run app.py -- --deck DIR` or the environment variable `DEEPFAKE_GAME_DECK`."
     )
     st.stop()
+with st.sidebar:
+    rounds = st.number_input("Rounds", 2, 50, ROUNDS, help="Takes effect on the next game.")
+    st.caption(f"Deck: {deck_label} ({len(deck['real']):,} real and {len(deck['fake']):,} fake faces)")
 if not model_cards():
     st.error("No model found in models/. Train one with `python train.py --data DIR` (see README).")
     st.stop()
 detector = get_detector(None)
 
 g = st.session_state
-if "game" not in g or g.game["deck"] != deck_path:
-    g.game = new_game(deck_path, deck, int(rounds))
+if "game" not in g or g.game["deck"] != deck_label:
+    g.game = new_game(deck_label, deck, int(rounds))
 game = g.game
 n = len(game["cards"])
 
@@ -59,8 +52,16 @@ if game["i"] >= n:
     you, model = game["player"], game["model"]
     st.markdown(f"You got **{you} of {n}** right; the model got **{model} of {n}**. "
                 + ("**You beat the model!**" if you > model else "It's a tie." if you == model else "The model wins this time."))
-    st.dataframe([{"round": k + 1, "truth": h["truth"], "you": h["player"], "model": h["model"],
-                   "model's fake probability": round(h["p"], 3)} for k, h in enumerate(game["history"])], hide_index=True)
+    cols = st.columns(5)
+    for k, h in enumerate(game["history"]):
+        with cols[k % 5]:
+            try:
+                st.image(load_image(h["card"]), width="stretch", output_format="JPEG")
+            except InputError:
+                pass
+            p = "no face" if h["p"] is None else f"{100 * h['p']:.0f}% fake"
+            st.caption(f"**{k + 1}. {h['truth']}** · you {'✓' if h['player'] == h['truth'] else '✗'} · "
+                       f"model {'✓' if h['model'] == h['truth'] else '✗'} ({p})")
     st.button("Play again", key="again", on_click=play_again, type="primary")
     st.stop()
 

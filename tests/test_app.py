@@ -37,6 +37,7 @@ def test_home_page_shows_model_card(app_env):
     assert not at.exception
     page = texts(at)
     assert "tiny" in "\n".join(e.label for e in at.expander) and "Computing on" in page
+    assert [b.label.split(":")[0] for b in at.button] == ["**Detector**", "**Game**"]  # links that look clickable
 
 
 def test_detector_image_gives_verdict_and_face_score(app_env, astronaut):
@@ -102,6 +103,7 @@ def test_game_plays_a_full_game(app_env):
     page = texts(at)
     assert "Game over" in "\n".join(h.value for h in at.subheader)
     assert "You got **1 of 2** right" in page  # one real and one fake card, we always said fake
+    assert len(at.get("image")) == 2 and "you ✓" in page and "you ✗" in page  # a thumbnail per round
     at.button(key="again").click().run()
     assert not at.exception and at.metric[2].value == "1 of 2"
 

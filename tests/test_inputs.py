@@ -45,8 +45,9 @@ def test_bad_image_bytes(payload, expected):
 def test_truncated_jpeg_and_png(astronaut):
     for fmt in ("JPEG", "PNG"):
         data = png_bytes(Image.fromarray(astronaut), format=fmt)
-        with pytest.raises(InputError, match="truncated or corrupt"):
+        with pytest.raises(InputError, match="truncated or corrupt") as e:
             load_image(data[: len(data) // 2])
+        assert "(" not in str(e.value)  # our words only, not Pillow's nested "(9 bytes not processed)"
 
 
 def test_one_pixel_image():

@@ -58,6 +58,10 @@ def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_m
                            text=True, timeout=600)
     assert again.returncode == 1, again.stderr[-2000:]  # one error row (broken.jpg) makes the exit status 1
     assert f"{partial} already in" in again.stderr and f"{20 - partial} to score" in again.stderr
+    # The terminal gets a progress bar and a summary; Ray's own lines (a token WARNING, core_worker) its log file.
+    assert f"{20 - partial}/{20 - partial}" in again.stderr and "rows real=" in again.stderr
+    assert "WARNING" not in again.stderr and "core_worker" not in again.stderr and "INFO" not in again.stderr
+    assert "Started a local Ray instance" in (out / "_ray.log").read_text()
     rows = read_results(out).to_pylist()
     assert sorted(r["path"] for r in rows) == sorted(files)  # every input exactly once
     by_name = {os.path.basename(r["path"]): r for r in rows}

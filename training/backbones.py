@@ -149,8 +149,8 @@ def load_lite0_imagenet(model, path: Path | str | None = None) -> int:
 
 def initialise(model, init: str) -> None:
     """Set a freshly built classifier's starting weights: 'random' (as built), 'imagenet' (EfficientNet-Lite0's
-    backbone), or PATH of a .keras model of the same architecture (e.g. the bundled one, when a run's cache is
-    gone). A resumed run's BackupAndRestore overrides these with its own checkpoint."""
+    backbone), or PATH of a .keras model (e.g. the bundled one, when a run's cache is gone) or a .weights.h5
+    checkpoint of the same architecture. A resumed run's BackupAndRestore overrides these with its own checkpoint."""
     if init == "random":
         return
     if init == "imagenet":
@@ -163,9 +163,12 @@ def initialise(model, init: str) -> None:
     import keras
 
     if not Path(init).is_file():
-        raise SystemExit(f"error: --init takes imagenet, random or a .keras file; {init!r} is none of them")
-    source = keras.saving.load_model(init, compile=False, safe_mode=True)
+        raise SystemExit(f"error: --init takes imagenet, random, a .keras model or a .weights.h5 checkpoint; {init!r} "
+                         "is none of them")
     try:
-        model.set_weights(source.get_weights())
+        if init.endswith(".weights.h5"):  # a run's best epoch (cache/NAME/best.weights.h5): go on with more data
+            model.load_weights(init)
+        else:
+            model.set_weights(keras.saving.load_model(init, compile=False, safe_mode=True).get_weights())
     except ValueError as e:
         raise SystemExit(f"error: {init} does not fit this architecture: {e}") from None

@@ -16,7 +16,8 @@ def answer(game: dict, detector, choice: str, path: str, truth: str) -> None:
     game["answer"], game["result"] = choice, result
     game["player"] += choice == truth
     game["model"] += result.verdict == truth
-    game["history"].append({"truth": truth, "player": choice, "model": result.verdict, "p": result.fake_probability})
+    game["history"].append({"card": path, "truth": truth, "player": choice, "model": result.verdict,
+                            "p": result.fake_probability})
 
 
 def next_round(game: dict) -> None:

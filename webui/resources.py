@@ -1,15 +1,21 @@
 """Heavy objects, loaded once per server process and shared by every browser session."""
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import threading
 from typing import Callable
 
+import numpy as np
 import streamlit as st
+from streamlit import runtime
 
-from detector.decode import kind_of
+from detector.bundle import bundle_dir
+from detector.decode import kind_of, load_image
 from detector.errors import InputError
 from detector.model import ModelCard, available_models, default_models_dir
+from webui.deck import DeckError, configured_deck, deck_name, load_deck
 from webui.views import top_frames
 
 
@@ -42,13 +48,75 @@ def model_cards() -> dict[str, ModelCard]:
     return {name: ModelCard.load(p.with_suffix(".json")) for name, p in available_models(default_models_dir()).items()}
 
 
-@st.cache_resource(show_spinner="Loading the face detector and the model (once per server)...")
 def get_detector(model_name: str | None = None):
-    """One Detector per model per process. Its MTCNN is lock-protected and its classifier is a traced
-    tf.function, so concurrent sessions can share it."""
+    """One warmed-up Detector per model per process, whichever page asks: None is resolved to the default model's
+    name, so the Game (no choice) and the Detector page (default picked in its list) share one copy. Its MTCNN is
+    lock-protected and its classifier a traced tf.function, so concurrent sessions can share it."""
+    models_dir = str(default_models_dir())
+    return _cached_detector(model_name or next(iter(available_models(models_dir)), None), models_dir)
+
+
+@st.cache_resource(show_spinner="Loading the face detector and the model (once per server)...")
+def _cached_detector(model_name: str | None, models_dir: str):
     from detector.pipeline import Detector
 
-    return Detector(model=model_name, models_dir=default_models_dir())
+    detector = Detector(model=model_name, models_dir=models_dir)
+    warm_up(detector)
+    return detector
+
+
+def warm_up(detector) -> None:
+    """Run the path of a first photo once (MTCNN, classifier, Grad-CAM), so that the first visitor's photo costs
+    what later ones do: the first calls trace TensorFlow graphs (~5 s to a first verdict, ~10 s with its heatmap,
+    on this 2-core machine). MTCNN retraces for the next couple of new picture sizes (+0.15 s each) and then
+    settles, so three sizes."""
+    from detector.explain import face_heatmap
+
+    shipped = sorted((bundle_dir() / "data" / "game_deck" / "Real").glob("*.jpg"))[:1]
+    noise = np.random.default_rng(0).integers(0, 255, (256, 256, 3), np.uint8)  # scored as a close-up
+    face = load_image(str(shipped[0])) if shipped else noise
+    pictures = [face]
+    for h, w in ((720, 1280), (768, 1024)):
+        pictures.append(np.zeros((h, w, 3), np.uint8))
+        pictures[-1][100:100 + face.shape[0], 200:200 + face.shape[1]] = face[:h - 100, :w - 200]
+    for image in pictures:
+        result = detector.analyse_image(image, name="warm-up")
+        if result.faces:
+            face_heatmap(detector.classifier, result, 0)
+
+
+_warm_up_started = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """Once per process: load and warm the default model in a thread, started by the server's first script run
+    (this module's import), so it is ready before the first visitor has picked a file. A page that needs it
+    sooner waits for it (st.cache_resource lets one thread compute a value, the others wait)."""
+    if _warm_up_started.is_set() or not available_models(default_models_dir()):
+        return
+    _warm_up_started.set()
+    models_dir = str(default_models_dir())  # read here: the thread must not depend on later changes to os.environ
+
+    def run() -> None:
+        try:
+            _cached_detector(next(iter(available_models(models_dir))), models_dir)
+        except Exception:  # the page that needs the model will show the problem; the server log gets the detail
+            logging.getLogger(__name__).exception("warming up the model failed")
+
+    threading.Thread(target=run, name="model-warm-up", daemon=True).start()
+
+
+def game_deck() -> tuple[str, dict[str, list[str]]]:
+    """(display name, deck) of the deck the server is configured with. Raises DeckError (a visitor-safe message)."""
+    path = configured_deck()
+    if path is None:
+        raise DeckError("No deck is configured on this server.")
+    return deck_name(path), _cached_deck(str(path))
+
+
+@st.cache_resource(show_spinner=False, ttl=600)  # a folder changed on disk shows up within 10 minutes
+def _cached_deck(path: str) -> dict[str, list[str]]:
+    return load_deck(path)
 
 
 def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, int], None] | None = None):
@@ -72,3 +140,7 @@ def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, in
     keep = {fr.frame for fr in top_frames(result)}
     result.artifacts["frames"] = {k: v for k, v in result.artifacts["frames"].items() if k in keep}
     return result
+
+
+if runtime.exists():  # imported by the server's first script run, whichever page it is
+    warm_up_in_background()

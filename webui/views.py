@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from detector.explain import draw_faces, gradcam, overlay
+from detector.explain import draw_faces, face_heatmap
+from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # Grad-CAM costs ~0.1-0.3 s a face on a CPU
 
@@ -24,23 +25,9 @@ def verdict_banner(result) -> None:
                    f"Model: {result.model}.")
 
 
-TOP_FRAMES = 3  # the video page shows this many most suspicious frames
-
-
-def top_frames(result, n: int = TOP_FRAMES):
-    """The n sampled frames with the most fake face. Scores alone decide it (not the threshold or the
-    aggregation), so an analysis needs to keep only these frames' pictures."""
-    return sorted((fr for fr in result.frames if fr.n_faces), key=lambda fr: -fr.fake_probability)[:n]
-
-
 def heatmap(detector, result, i: int):
-    """Grad-CAM overlay of face i of an analysis, computed once and kept with the analysis: moving the
-    threshold or switching the aggregation only redraws, it never recomputes a heatmap."""
-    cache = result.artifacts.setdefault("heatmaps", {})
-    if i not in cache:
-        crop = result.artifacts["crops"][i]
-        cache[i] = overlay(crop, gradcam(detector.classifier, crop))
-    return cache[i]
+    """Face i's Grad-CAM overlay, computed once per analysis (moving the threshold only redraws)."""
+    return face_heatmap(detector.classifier, result, i)
 
 
 def face_gallery(detector, result, indices, threshold: float, columns: int = 4, width: int | str = "stretch") -> None:
@@ -62,7 +49,8 @@ def face_gallery(detector, result, indices, threshold: float, columns: int = 4, 
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
     # JPEG: a page rerun (every slider move) re-encodes the pictures it shows, and PNG costs ~10x more.
-    st.image(draw_faces(image, faces, threshold, scale=scale), caption=caption, width="stretch", output_format="JPEG")
+    # Natural width (at most the column's): a 200 px picture is not blown up to 900 px.
+    st.image(draw_faces(image, faces, threshold, scale=scale), caption=caption, width="content", output_format="JPEG")
 
 
 def sidebar_nav() -> None:
