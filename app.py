@@ -9,9 +9,8 @@ sidebar_nav()
 st.title("Deepfake detector")
 st.markdown(
     """
-Upload a **photo or a video** and this tool finds every face (MTCNN), scores each one with a neural network
-(EfficientNetV2B0) trained to tell real faces from face-swap deepfakes, GAN-generated faces and blended faces,
-and shows **why** with a heatmap.
+Upload a **photo or a video** and this tool finds every face, scores each one with a neural network trained to
+tell real faces from face-swap deepfakes, GAN-generated faces and blended faces, and shows **why** with a heatmap.
 For videos it samples 32 frames, follows each person through them and plots the fake probability over time.
 
 **What it does not do:** it gives a probability, not proof. It has only seen the kinds of fakes it was trained
@@ -40,16 +39,25 @@ for name, card in cards.items():
         data = ", ".join(f"{n} ({s['train_items']:,} {'real faces self-blended' if s['kind'] == 'sbi' else 'real/fake pairs'})"
                          for n, s in sources.items()) or (
             f"{', '.join(tr.get('data', [])) or 'unknown'} ({tr.get('train_pairs', '?')} real/fake pairs)")
+        init = tr.get("weights_init", "none")
+        start = {"none": "random weights", "random": "random weights", "imagenet": "ImageNet weights"}.get(init, init)
         st.markdown(
-            f"- **Trained on:** {data}; {tr.get('epochs_run', '?')} epochs from "
-            f"{'random weights' if tr.get('weights_init', 'none') == 'none' else tr.get('weights_init')} "
+            f"- **Trained on:** {data}; {tr.get('epochs_run', '?')} epochs from {start} "
             f"in {tr.get('seconds', 0) / 60:.0f} min on {tr.get('hardware', '?')}.\n"
-            f"- **Looks at:** face crops resized to {card.input_size}×{card.input_size} pixels.\n"
+            f"- **Network:** {info.get('architecture', 'unknown').split(' (')[0]}; it looks at face crops resized to "
+            f"{card.input_size}×{card.input_size} pixels.\n"
             f"- **Calls a face fake** when its fake probability is at least **{100 * card.threshold:.0f}%** "
             "(you can move this threshold in the Detector's sidebar)."
         )
+        if card.band and card.band[0] < card.band[1]:
+            st.markdown(f"- **Says inconclusive** from {100 * card.band[0]:.0f}% to {100 * card.band[1]:.0f}%: "
+                        "the scores where, on validation data, its calls were wrong too often to be trusted.")
         for test_name, m in (info.get("metrics_full_path") or info.get("metrics_on_crops") or {}).items():
             if test_name == "Validation":
+                continue
+            if m.get("auc") is None or m["auc"] != m["auc"]:  # real photos only: the error that matters is a false alarm
+                st.markdown(f"- **On {test_name}, real photos only:** calls "
+                            f"{100 * m.get('share_of_reals_called_fake', 1 - m['accuracy']):.0f}% of them fake.")
                 continue
             st.markdown(
                 f"- **On {test_name} test images it has never seen:** right {100 * m['accuracy']:.0f}% of the time; "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command each:  ./run.sh app   (set up + serve the Streamlit app on the bundled model)
 #                    ./run.sh test  (set up + run the whole test suite, browser tests included)
+#                    ./run.sh train ARGS  (set up with the training extras + python train.py ARGS)
 # Setup is idempotent: a .venv beside this file, packages pinned in requirements*.txt.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -48,8 +49,12 @@ case "${1:-}" in
     chromium
     exec .venv/bin/python -m pytest "${@:2}"
     ;;
+  train)
+    venv requirements-dev.txt
+    exec .venv/bin/python train.py "${@:2}"
+    ;;
   *)
-    echo "usage: ./run.sh app | test [extra args]" >&2
+    echo "usage: ./run.sh app | test | train [extra args]" >&2
     exit 2
     ;;
 esac

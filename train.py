@@ -69,7 +69,7 @@ def parse_args(argv=None):
                         "1.4x faster on CPU, and a real and its fake in one batch cannot see each other's statistics")
     p.add_argument("--validation", nargs="+", default=None,
                    help="dataset(s) whose Validation split picks the epoch and threshold (default: every --data)")
-    p.add_argument("--name", default="effnetv2b0-dfdc", help="model name: writes OUT/NAME.keras + NAME.json" + d)
+    p.add_argument("--name", default="my-model", help="model name: writes OUT/NAME.keras + NAME.json" + d)
     p.add_argument("--out", default=str(MODELS_DIR), help="folder for the model and card (default: models/)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
     p.add_argument("--input-size", type=int, default=128, help="pixels per side the network sees" + d)

@@ -42,3 +42,39 @@ def fit_temperature(labels, p, weights=None) -> float:
 def source_weights(sizes) -> np.ndarray:
     """Per-example weights under which every source (of the given sizes, in order) weighs the same."""
     return np.concatenate([np.full(n, 1.0 / n) for n in sizes])
+
+
+def fit_band(labels, scores, threshold: float, min_accuracy: float = 0.9) -> tuple[float, float]:
+    """The inconclusive band [low, high] around `threshold`, fitted on Validation `scores` (`labels`: 1 = fake).
+
+    The rule: the narrowest band containing the threshold such that, on these scores, the faces scored below `low`
+    are real at least `min_accuracy` of the time and those at or above `high` are fake at least `min_accuracy` of
+    the time. So a call outside the band ("likely real", "likely fake") was right >= 90 % of the time on
+    Validation on each side, and only the scores where the model was too often wrong are called inconclusive.
+    The two sides are independent: `low` is the largest cut that keeps the real side accurate enough, `high` the
+    smallest that keeps the fake side so. A side that never reaches it (no such cut, or no scores there) gets
+    its outermost bound: low = 0 (nothing is called likely real) or high = 1.
+    """
+    y = np.asarray(labels, bool)
+    s = np.asarray(scores, np.float64)
+    order = np.argsort(s, kind="stable")
+    s, y = s[order], y[order]
+    fakes_before = np.concatenate([[0], np.cumsum(y)])  # fakes_before[k]: fakes among the k lowest scores
+    tol = 1e-9  # 9 of 10 right is 90 %, whatever 0.9 * 10 rounds to
+
+    # Real side: faces with score < low. Only the distinct scores below the threshold (and the threshold itself)
+    # change which faces these are.
+    cuts = np.append(np.unique(s[s < threshold]), threshold)
+    n = np.searchsorted(s, cuts, side="left")
+    real = n - fakes_before[n]
+    ok = (n > 0) & (real >= min_accuracy * n - tol)
+    low = float(cuts[ok].max()) if ok.any() else 0.0
+
+    # Fake side: faces with score >= high.
+    cuts = np.append(threshold, np.unique(s[s >= threshold]))
+    k = np.searchsorted(s, cuts, side="left")
+    n = len(s) - k
+    fake = fakes_before[-1] - fakes_before[k]
+    ok = (n > 0) & (fake >= min_accuracy * n - tol)
+    high = float(cuts[ok].min()) if ok.any() else 1.0
+    return low, high

@@ -13,11 +13,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
-CSV_COLUMNS = ["path", "kind", "verdict", "fake_probability", "threshold", "model", "faces", "persons", "frames",
-               "message", "sha256"]
+CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
+               "frames", "message", "sha256"]
 
 
 EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
+Each has verdict (real/fake at the threshold, no_face or error) and call (likely_real, inconclusive or
+likely_fake, with the model card's band around the threshold; null without a face).
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
@@ -45,7 +47,8 @@ def parse_args(argv=None):
 
 def _row(r) -> dict:
     d = r.to_dict()
-    return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "fake_probability": d["fake_probability"],
+    return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "call": d["call"] or "",
+            "fake_probability": d["fake_probability"],
             "threshold": d["threshold"], "model": d["model"], "faces": len(d["faces"]), "persons": len(d["persons"]),
             "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256")}
 

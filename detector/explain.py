@@ -8,6 +8,7 @@ import numpy as np
 from .model import GRADCAM_LAYER, Classifier
 
 _lock = threading.Lock()
+CALL_COLOURS = {"likely_fake": (220, 40, 40), "inconclusive": (235, 140, 0), "likely_real": (40, 180, 70)}
 
 
 def _gradcam_fn(classifier: Classifier):
@@ -72,9 +73,9 @@ def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarr
 
 
 def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -> np.ndarray:
-    """Boxes and scores on a copy of the image: red for faces judged fake, green for real. A label goes above
-    its box, else below it; where neither fits (a face filling the picture) a band is added above the picture
-    for it, so no label covers the face."""
+    """Boxes and scores on a copy of the image: red for faces called fake, orange inconclusive, green real. A
+    label goes above its box, else below it; where neither fits (a face filling the picture) a band is added above
+    the picture for it, so no label covers the face."""
     import cv2
 
     out = image.copy()
@@ -90,7 +91,8 @@ def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -
         out = cv2.copyMakeBorder(out, band, 0, 0, 0, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     for f, (x1, y1, x2, y2), label, (tw, th) in zip(faces, boxes, labels, sizes):
         y1, y2 = y1 + band, y2 + band
-        colour = (220, 40, 40) if f.fake_probability >= threshold else (40, 180, 70)
+        colour = CALL_COLOURS.get(getattr(f, "call", None)) or CALL_COLOURS[
+            "likely_fake" if f.fake_probability >= threshold else "likely_real"]
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
         y = y1 - 4 if y1 >= th + 6 else y2 + th + 4  # the label's bottom: above the box, else below it
         x = max(0, min(x1, out.shape[1] - tw - 4))  # and inside the picture

@@ -3,7 +3,8 @@
 Contract (what any model in models/ must honour):
   models/NAME.keras  - a Keras 3 model: input (N, S, S, 3) float 0-255 RGB face crops framed by
                        detector.preprocess.crop_face; output (N, 1) = probability that the face is FAKE.
-  models/NAME.json   - its card: {"name", "input_size": S, "threshold", "output": "fake_probability", ...}
+  models/NAME.json   - its card: {"name", "input_size": S, "threshold", "output": "fake_probability", ...};
+                       optional "band": [low, high], the inconclusive band (detector.calibration.fit_band)
 Models load with Keras safe_mode=True: a model file cannot run arbitrary Python (no Lambda layers).
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .calibration import apply_temperature
 from .device import tf_device
 from .errors import ModelError
 from .preprocess import resize_for_model
+from .results import call_for
 
 MODELS_DIR = bundle_dir() / "models"  # the checkout's models/, or the copy inside an installed wheel
 GRADCAM_LAYER = "top_activation"  # the last feature map; every network training/backbones.py builds names it so
@@ -34,6 +36,7 @@ class ModelCard:
     output: str = "fake_probability"
     default: bool = False
     temperature: float = 1.0  # calibration (detector.calibration), fitted on Validation by train.py
+    band: tuple[float, float] | None = None  # inconclusive band (calibration.fit_band); None: none, low = high
     info: dict = field(default_factory=dict)  # everything else in the card (data, metrics, licence...)
     sha256: str = ""  # of the card file's bytes as loaded, for reports' provenance (a card rewritten later differs)
 
@@ -49,16 +52,33 @@ class ModelCard:
                 output=str(raw.get("output", "fake_probability")),
                 default=bool(raw.get("default", False)),
                 temperature=float(raw.get("temperature", 1.0)),
+                band=None if raw.get("band") is None else (float(raw["band"][0]), float(raw["band"][1])),
                 info=raw,
                 sha256=hashlib.sha256(data).hexdigest(),
             )
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
             raise ModelError(f"Model card {path} is unreadable or incomplete: {e}") from None
         if not card.temperature > 0:
             raise ModelError(f"Model card {path}: temperature must be positive, got {card.temperature}")
         if card.output != "fake_probability":
             raise ModelError(f"Model card {path}: output must be 'fake_probability', got {card.output!r}")
+        if card.band and not 0 <= card.band[0] <= card.threshold <= card.band[1] <= 1:
+            raise ModelError(f"Model card {path}: band {list(card.band)} must hold the threshold {card.threshold}")
         return card
+
+    def band_at(self, threshold: float | None = None) -> tuple[float, float]:
+        """The inconclusive band in force at `threshold` (default: the card's). When the app's slider moves the
+        threshold, the band moves with it keeping its width on each side, clipped to 0-1: moving the threshold
+        trades false alarms for misses, it does not make the model more or less sure near its cut."""
+        low, high = self.band or (self.threshold, self.threshold)
+        if threshold is None or threshold == self.threshold:  # exactly the card's, not off by a rounding
+            return low, high
+        t = float(threshold)
+        return max(0.0, t - (self.threshold - low)), min(1.0, t + (high - self.threshold))
+
+    def call(self, p: float, threshold: float | None = None) -> str:
+        """likely_real / inconclusive / likely_fake for the fake probability p (results.call_for)."""
+        return call_for(p, self.band_at(threshold))
 
 
 def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:

@@ -15,7 +15,7 @@ from .errors import InputError
 from .faces import Face, FaceDetector, shrink
 from .model import load_classifier
 from .preprocess import crop_face
-from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, verdict_for
+from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, call_for, verdict_for
 from .tracks import link_tracks
 
 THUMB_SIDE = 640  # video frames kept for display are shrunk to this
@@ -109,7 +109,7 @@ class Detector:
             else:
                 res.faces = self._face_results(fs, scores[k : k + len(fs)], threshold)
             k += len(cs)
-            out.append(decide(res, threshold))
+            out.append(decide(res, threshold, card=self.card))
         return out
 
     @staticmethod
@@ -192,7 +192,7 @@ class Detector:
             res.frames.append(FrameResult(frame=idx, time_s=ts, n_faces=len(fs),
                                           fake_probability=float(np.max(s)) if len(fs) else None))
         res.artifacts = {"crops": crops, "frames": thumbs}
-        decide(res, threshold, strategy)
+        decide(res, threshold, strategy, card=self.card)
         timings["aggregate"] = time.perf_counter() - t
         res.timings = timings
         return res
@@ -222,6 +222,7 @@ class Detector:
         """A failed file's result, still naming the model and threshold in force (the CLI's and scan's rows)."""
         res = AnalysisResult.error(path, message, kind=kind)
         res.model, res.threshold = self.card.name, self.card.threshold if threshold is None else threshold
+        res.band = self.card.band_at(res.threshold)
         return res
 
 
@@ -236,17 +237,18 @@ def iter_media(paths, recursive: bool = True):
             yield str(p)
 
 
-def decide(res: AnalysisResult, threshold: float, strategy: str | None = None) -> AnalysisResult:
-    """(Re)compute verdicts from the face scores already in `res`: cheap, so a threshold or strategy change
-    in the app needs no new analysis. Images: as fake as the most fake face. Videos: faces grouped by person,
-    each person scored with `strategy`, the video as fake as its most fake person."""
-    res.threshold = threshold
+def decide(res: AnalysisResult, threshold: float, strategy: str | None = None, *, card) -> AnalysisResult:
+    """(Re)compute verdicts and calls from the face scores already in `res`: cheap, so a threshold or strategy
+    change in the app needs no new analysis. Images: as fake as the most fake face. Videos: faces grouped by
+    person, each person scored with `strategy`, the video as fake as its most fake person. `card` (the model's
+    ModelCard) gives the inconclusive band at this threshold, for faces, persons and the whole file alike."""
+    res.threshold, res.band = threshold, card.band_at(threshold)
     for f in res.faces:
-        f.verdict = verdict_for(f.fake_probability, threshold)
+        f.verdict, f.call = verdict_for(f.fake_probability, threshold), call_for(f.fake_probability, res.band)
     if res.verdict == "error":
         return res
     if not res.faces:
-        res.verdict, res.fake_probability = "no_face", None
+        res.verdict, res.call, res.fake_probability = "no_face", None, None
         res.message = res.message or ((
             "No face found in the image." if res.kind == "image" else
             f"No face found in the {len(res.frames)} sampled frames.") + NO_FACE_ADVICE)
@@ -264,10 +266,10 @@ def decide(res: AnalysisResult, threshold: float, strategy: str | None = None) -
         for pid, faces in sorted(per_person.items()):
             p = aggregate([[f.fake_probability] for f in faces], strategy)
             res.persons.append(PersonResult(person=pid, fake_probability=p, verdict=verdict_for(p, threshold),
-                                            n_faces=len(faces), frames=[f.frame for f in faces],
-                                            counted=len(faces) >= min_len))
+                                            call=call_for(p, res.band), n_faces=len(faces),
+                                            frames=[f.frame for f in faces], counted=len(faces) >= min_len))
         res.fake_probability = max(p.fake_probability for p in res.persons if p.counted)
         by_frame = [[f.fake_probability for f in res.faces if f.frame == fr.frame] for fr in res.frames]
         res.strategy_scores = {name: aggregate(by_frame, name) for name in STRATEGIES}
-    res.verdict = verdict_for(res.fake_probability, threshold)
+    res.verdict, res.call = verdict_for(res.fake_probability, threshold), call_for(res.fake_probability, res.band)
     return res

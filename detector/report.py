@@ -18,6 +18,55 @@ MAX_FACES = 8  # faces with a heatmap in the HTML report: Grad-CAM costs ~0.1-0.
 FACE_SIDE = 160  # px of a face picture in the HTML: small enough for one printed page
 OVERVIEW_SIDE = 640
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+HEADLINES = {"likely_fake": "Likely FAKE", "likely_real": "Likely REAL", "inconclusive": "Inconclusive"}
+CALL_WORDS = {"likely_fake": "likely fake", "likely_real": "likely real", "inconclusive": "inconclusive"}
+INCONCLUSIVE_ADVICE = (
+    "The model is unsure about this one: its score lies in the band ({band}) where, on validation data, its calls "
+    "were wrong too often to be trusted. Read it as neither real nor fake. To settle it, look for the original "
+    "source (a reverse image search), other copies of it, or for a video a longer or sharper clip.")
+
+
+def band_text(result) -> str:
+    low, high = result.band
+    return f"{100 * low:.1f}% to {100 * high:.1f}% fake probability"
+
+
+def inconclusive_advice(result) -> str:
+    return INCONCLUSIVE_ADVICE.format(band=band_text(result))
+
+
+def threshold_note(result) -> str:
+    """Which probabilities get which call, in words (the page's caption and the report's note)."""
+    note = f"Called fake at or above {100 * result.threshold:.1f}% (threshold {result.threshold:.4f})."
+    if result.band and result.band[0] < result.band[1]:
+        note += f" Inconclusive from {band_text(result)}."
+    return note
+
+
+def shows_fake_map(face) -> bool:
+    """A "towards fake" heatmap is drawn only for a face called fake or inconclusive: on a face called likely real
+    it would point at "evidence" for a call the model did not make."""
+    return face.call != "likely_real"
+
+
+def faces_seen(result) -> str:
+    """"Faces seen in 26 of 32 sampled frames": how much of a video the verdict rests on."""
+    seen = sum(fr.n_faces > 0 for fr in result.frames)
+    return f"Faces seen in {seen} of {len(result.frames)} sampled frames."
+
+
+def person_segments(result, pid: int) -> list[list[tuple[float, float]]]:
+    """(time s, fake probability) of one person, split where sampled frames without that person come between:
+    a stretch where the person (or any face) was not seen is a gap in the timeline, not a line across it."""
+    frames = sorted(result.frames, key=lambda fr: fr.frame)
+    position = {fr.frame: k for k, fr in enumerate(frames)}
+    segments, last = [], None
+    for k, p in sorted((position[f.frame], f.fake_probability) for f in result.faces if f.person == pid):
+        if last is None or k != last + 1:
+            segments.append([])
+        segments[-1].append((frames[k].time_s, p))
+        last = k
+    return segments
 
 
 def top_frames(result, n: int = TOP_FRAMES):
@@ -66,9 +115,8 @@ def _pct(p) -> str:
 
 
 def _headline(result) -> tuple[str, str]:
-    if result.verdict in ("real", "fake"):
-        return result.verdict, (f"Likely {result.verdict.upper()} — "
-                                f"{100 * result.fake_probability:.0f}% fake probability")
+    if result.call in HEADLINES:
+        return result.call, f"{HEADLINES[result.call]} — {100 * result.fake_probability:.0f}% fake probability"
     return result.verdict, "No face found" if result.verdict == "no_face" else "Cannot analyse this file"
 
 
@@ -82,10 +130,10 @@ def _report_faces(result) -> list[int]:
 
 
 def timeline_svg(result, width: int = 640, height: int = 200) -> str:
-    """Fake probability over time, one line per person, the threshold dashed red: a small inline SVG."""
+    """Fake probability over time, one line per person (broken where the person was not seen), the threshold
+    dashed red, the inconclusive band shaded: a small inline SVG."""
     left, right, top, bottom = 40, 10, 10, 30
     t_max = max([result.duration_s or 0] + [fr.time_s for fr in result.frames]) or 1.0
-    times = {fr.frame: fr.time_s for fr in result.frames}
 
     def xy(t, p):
         return (left + (width - left - right) * t / t_max, top + (height - top - bottom) * (1 - p))
@@ -94,6 +142,10 @@ def timeline_svg(result, width: int = 640, height: int = 200) -> str:
              f'aria-label="fake probability over time">',
              f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
              'fill="none" stroke="#999"/>']
+    if result.band and result.band[0] < result.band[1]:
+        (_, y_high), (_, y_low) = xy(0, result.band[1]), xy(0, result.band[0])
+        parts.append(f'<rect x="{left}" y="{y_high:.1f}" width="{width - left - right}" '
+                     f'height="{y_low - y_high:.1f}" fill="#f5a623" fill-opacity="0.18"/>')
     for p in (0, 0.5, 1):
         x, y = xy(0, p)
         parts.append(f'<text x="{x - 4}" y="{y + 4}" font-size="11" text-anchor="end">{100 * p:.0f}%</text>')
@@ -105,11 +157,11 @@ def timeline_svg(result, width: int = 640, height: int = 200) -> str:
     persons = sorted({f.person for f in result.faces if f.person is not None})
     for n, pid in enumerate(persons):
         colour = COLOURS[n % len(COLOURS)]
-        pts = sorted((times[f.frame], f.fake_probability) for f in result.faces if f.person == pid)
-        coords = [xy(t, p) for t, p in pts]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                     f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in coords)}"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords]
+        for segment in person_segments(result, pid):
+            coords = [xy(t, p) for t, p in segment]
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                         f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in coords)}"/>')
+            parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords]
         parts.append(f'<text x="{width - right - 4}" y="{top + 14 * (n + 1)}" font-size="11" text-anchor="end" '
                      f'fill="{colour}">person {pid + 1}</text>')
     parts.append("</svg>")
@@ -120,7 +172,8 @@ CSS = """
 body { font-family: system-ui, sans-serif; max-width: 190mm; margin: 8mm auto; color: #222; font-size: 13px; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 15px; margin: 14px 0 6px; }
 .verdict { padding: 8px 12px; border-radius: 6px; font-size: 17px; font-weight: 600; }
-.fake { background: #fde2e2; color: #8a1111; } .real { background: #e1f5e6; color: #135c25; }
+.likely_fake { background: #fde2e2; color: #8a1111; } .likely_real { background: #e1f5e6; color: #135c25; }
+.inconclusive { background: #ffe8c7; color: #6b3d00; }
 .no_face, .error { background: #fff4d6; color: #6b4e00; }
 .faces { display: flex; flex-wrap: wrap; gap: 8px; } .face { width: 160px; font-size: 11px; }
 .frames { display: flex; gap: 8px; } .frames figure { margin: 0; flex: 1; font-size: 11px; }
@@ -140,11 +193,12 @@ def report_html(result, classifier, name: str | None = None) -> str:
            f"<title>Deepfake report: {e(safe_name(name))}</title><style>{CSS}</style></head><body>",
            f"<h1>Deepfake detector report</h1><p>File: <b>{e(name)}</b> ({e(result.kind or 'unknown kind')})</p>",
            f"<div class='verdict {css_class}'>{e(headline)}</div>"]
+    if result.call == "inconclusive":
+        out.append(f"<p>{e(inconclusive_advice(result))}</p>")
     if result.message:
         out.append(f"<p>{e(result.message)}</p>")
     if result.threshold is not None:
-        out.append(f"<p class='note'>Called fake at or above {100 * result.threshold:.1f}% "
-                   f"(threshold {result.threshold:.4f}). A probability, not proof.</p>")
+        out.append(f"<p class='note'>{e(threshold_note(result))} A probability, not proof.</p>")
 
     art = result.artifacts
     if result.kind == "image" and "image" in art and result.faces:
@@ -154,13 +208,15 @@ def report_html(result, classifier, name: str | None = None) -> str:
         out.append(f"<section><img src='{uri}' alt='the picture with its faces boxed'></section>")
     if result.kind == "video" and result.frames:
         out.append(f"<section><h2>Fake probability over time</h2><p>{result.duration_s or 0:.1f} s, "
-                   f"{len(result.frames)} frames analysed, strategy {e(result.strategy or '')}.</p>")
+                   f"{len(result.frames)} frames analysed, strategy {e(result.strategy or '')}. "
+                   f"{faces_seen(result)}</p>")
         if result.faces:
             out.append(timeline_svg(result))
-            out.append("<table><tr><th>person</th><th>fake probability</th><th>verdict</th><th>faces seen</th>"
+            out.append("<table><tr><th>person</th><th>fake probability</th><th>call</th><th>seen in</th>"
                        "<th>counted</th></tr>" + "".join(
-                           f"<tr><td>{p.person + 1}</td><td>{_pct(p.fake_probability)}</td><td>{e(p.verdict)}</td>"
-                           f"<td>{p.n_faces}</td><td>{'yes' if p.counted else 'no (seen too briefly)'}</td></tr>"
+                           f"<tr><td>{p.person + 1}</td><td>{_pct(p.fake_probability)}</td>"
+                           f"<td>{e(CALL_WORDS[p.call])}</td><td>{p.n_faces} of {len(result.frames)} frames</td>"
+                           f"<td>{'yes' if p.counted else 'no (seen too briefly)'}</td></tr>"
                            for p in result.persons) + "</table>")
         thumbs = art.get("frames") or {}
         shown = [fr for fr in top_frames(result) if fr.frame in thumbs]
@@ -179,13 +235,15 @@ def report_html(result, classifier, name: str | None = None) -> str:
     if idx and "crops" in art:
         times = {fr.frame: fr.time_s for fr in result.frames}
         out.append("<section><h2>Each face, and why</h2><p class='note'>Grad-CAM heatmaps: red = what pushed the "
-                   "score towards fake.</p><div class='faces'>")
+                   "score towards fake; drawn only for faces called fake or inconclusive.</p><div class='faces'>")
         for n, i in enumerate(idx):
             f = result.faces[i]
             where = f" · t = {times[f.frame]:.1f} s" if f.frame in times else ""
-            uri = _data_uri(face_heatmap(classifier, result, i), FACE_SIDE, "png")
-            out.append(f"<div class='face'><img src='{uri}' alt='face {n + 1} heatmap'><br>"
-                       f"<b>Face #{n + 1}</b>: {_pct(f.fake_probability)} fake ({e(f.verdict)}){where}</div>")
+            shown = face_heatmap(classifier, result, i) if shows_fake_map(f) else art["crops"][i]
+            what = "heatmap" if shows_fake_map(f) else "crop (called likely real: no heatmap)"
+            out.append(f"<div class='face'><img src='{_data_uri(shown, FACE_SIDE, 'png')}' "
+                       f"alt='face {n + 1} {what}'><br><b>Face #{n + 1}</b>: {_pct(f.fake_probability)} fake "
+                       f"({e(CALL_WORDS.get(f.call, f.verdict))}){where}</div>")
         out.append("</div></section>")
 
     prov = result.to_dict()["provenance"]

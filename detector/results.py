@@ -5,7 +5,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-VERDICTS = ("real", "fake", "no_face", "error")
+VERDICTS = ("real", "fake", "no_face", "error")  # at the threshold: kept as is for scripts that read it
+CALLS = ("likely_real", "inconclusive", "likely_fake")  # with the model card's band (None without a face)
 
 
 @dataclass
@@ -15,6 +16,7 @@ class FaceResult:
     landmarks: dict[str, tuple[float, float]]
     fake_probability: float
     verdict: str
+    call: str | None = None
     frame: int | None = None  # video frame index
     person: int | None = None  # video track id
 
@@ -32,6 +34,7 @@ class PersonResult:
     person: int
     fake_probability: float
     verdict: str
+    call: str
     n_faces: int
     frames: list[int]
     counted: bool  # False: seen too briefly to decide the video's verdict (likely a false detection)
@@ -41,11 +44,13 @@ class PersonResult:
 class AnalysisResult:
     path: str
     verdict: str
+    call: str | None = None
     fake_probability: float | None = None
     message: str | None = None
     kind: str | None = None  # "image" | "video"
     model: str | None = None
     threshold: float | None = None
+    band: tuple[float, float] | None = None  # the inconclusive band in force (ModelCard.band_at the threshold)
     strategy: str | None = None
     width: int | None = None
     height: int | None = None
@@ -64,6 +69,8 @@ class AnalysisResult:
         d.pop("artifacts")
         if d["provenance"]:  # the threshold in force now: the app re-decides an analysis when its slider moves
             d["provenance"]["threshold"] = self.threshold
+            if d["provenance"].get("band") is not None and self.band:  # the card's band, moved with the threshold
+                d["provenance"]["band"] = list(self.band)
         return d
 
     def to_json(self, **kw) -> str:
@@ -76,3 +83,11 @@ class AnalysisResult:
 
 def verdict_for(p: float, threshold: float) -> str:
     return "fake" if p >= threshold else "real"
+
+
+def call_for(p: float, band: tuple[float, float]) -> str:
+    """The three-way call every output uses: below the band likely real, at or above its top likely fake, inside
+    it inconclusive. `band` comes from ModelCard.band_at; a card without a band gives low = high = threshold,
+    so the call is exactly the verdict."""
+    low, high = band
+    return "likely_fake" if p >= high else "likely_real" if p < low else "inconclusive"

@@ -10,8 +10,9 @@ and scores its files exactly as `python -m detector` does; every block is writte
 soon as it is scored. Rerun the same command after a crash or a kill and only the files not yet in DIR are
 scored (a Parquet file cut off mid-write is removed and its files scored again). A file that fails gets an
 error row; the scan goes on. The terminal shows a progress bar and a summary; Ray's own log goes to
-DIR/_ray.log. Rows: path (absolute), kind, verdict, fake_probability, message, model, threshold,
-n_faces, seconds, detail (the CLI's full JSON record).
+DIR/_ray.log. Rows: path (absolute), kind, verdict, call, fake_probability, message, model, threshold,
+n_faces, seconds, detail (the CLI's full JSON record), and the provenance: sha256, size_bytes, analysed_at_utc,
+model_card_sha256, package_version, band. Read them with pandas: pd.read_parquet(DIR).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
 DIR on storage all nodes see (NFS, a mounted bucket). Ray is imported here only: the rest of the package never
@@ -31,8 +32,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
-COLUMNS = ["path", "kind", "verdict", "fake_probability", "message", "model", "threshold", "n_faces", "seconds",
-           "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version", "band"]
+COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "message", "model", "threshold", "n_faces",
+           "seconds", "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version",
+           "band"]
 # Provenance columns (detector.provenance): scan column -> key of the provenance block
 PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", "analysed_at_utc": "analysed_at_utc",
                       "model_card_sha256": "model_card_sha256", "package_version": "package_version", "band": "band"}
@@ -41,7 +43,7 @@ PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", 
 def schema():
     import pyarrow as pa
 
-    return pa.schema([("path", pa.string()), ("kind", pa.string()), ("verdict", pa.string()),
+    return pa.schema([("path", pa.string()), ("kind", pa.string()), ("verdict", pa.string()), ("call", pa.string()),
                       ("fake_probability", pa.float64()), ("message", pa.string()), ("model", pa.string()),
                       ("threshold", pa.float64()), ("n_faces", pa.int64()), ("seconds", pa.float64()),
                       ("detail", pa.string()), ("sha256", pa.string()), ("size_bytes", pa.int64()),
@@ -111,10 +113,11 @@ class ScoreFiles:
             except Exception as e:  # anything analyse_path did not turn into a message: still one row, scan goes on
                 r = self.detector.error_result(path, f"Analysis failed ({type(e).__name__}: {e})",
                                                threshold=self.kw["threshold"])
-            prov = stamp(r, self.detector.card, path).provenance
+            prov = stamp(r, self.detector.card, path).to_dict()["provenance"]  # threshold and band in force
             prov = {col: prov[key] for col, key in PROVENANCE_COLUMNS.items()}
             prov["band"] = None if prov["band"] is None else json.dumps(prov["band"])
-            rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "fake_probability": r.fake_probability,
+            rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "call": r.call,
+                         "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
                          "seconds": round(time.perf_counter() - t, 3), "detail": r.to_json(), **prov})
         return pa.Table.from_pylist(rows, schema=schema())
@@ -237,7 +240,9 @@ def main(argv=None) -> int:
     table = read_results(out)
     verdicts = table.column("verdict").to_pylist() if table.num_rows else []
     summary = {v: verdicts.count(v) for v in ("real", "fake", "no_face", "error")}
-    print(f"{out}: {table.num_rows} rows " + " ".join(f"{k}={n}" for k, n in summary.items()), file=sys.stderr)
+    unsure = table.column("call").to_pylist().count("inconclusive") if "call" in table.column_names else 0
+    print(f"{out}: {table.num_rows} rows " + " ".join(f"{k}={n}" for k, n in summary.items())
+          + f" (inconclusive={unsure})", file=sys.stderr)
     return 1 if summary["error"] else 0
 
 

@@ -1,5 +1,4 @@
 """Detector: upload an image or a video, get a verdict, the faces, heatmaps and (videos) a timeline."""
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +9,9 @@ from detector.pipeline import decide
 from detector.provenance import stamp
 from detector.report import report_html, report_json, report_names
 from webui.resources import analyse_upload, get_detector, model_cards
-from webui.views import boxed_image, device_caption, face_gallery, sidebar_nav, top_frames, verdict_banner
+from detector.report import CALL_WORDS, faces_seen
+from webui.views import (boxed_image, device_caption, face_gallery, sidebar_nav, timeline_chart, top_frames,
+                         verdict_banner)
 
 st.set_page_config(page_title="Detector", page_icon="🔎", layout="wide")
 sidebar_nav()
@@ -28,6 +29,7 @@ upload = st.file_uploader(
 )
 with st.sidebar:
     # The key names the upload: a new file starts again at the card's threshold, not at the last file's.
+    # The inconclusive band moves with it, keeping its width each side (ModelCard.band_at).
     threshold = st.slider("Fake threshold", 0.0, 1.0, float(cards[model_name].threshold), 0.001, format="%.3f",
                           key=f"threshold-{model_name}-{upload.file_id if upload else ''}",
                           help="A face is called fake when its probability is at least this. "
@@ -65,7 +67,7 @@ if isinstance(result, str):
     st.error(f"**Cannot analyse this file.** {result}")
     st.stop()
 
-decide(result, threshold, strategy)
+decide(result, threshold, strategy, card=detector.card)
 st.text(f"File: {upload.name}")
 verdict_banner(result)
 json_name, html_name = report_names(upload.name)
@@ -82,12 +84,13 @@ if result.kind == "image":
         left, right = st.columns([3, 2])
         with left:
             boxed_image(result.artifacts["image"], result.faces, threshold,
-                        caption=f"{len(result.faces)} face(s) found; red = judged fake, green = judged real")
+                        caption=f"{len(result.faces)} face(s) found; red = likely fake, orange = inconclusive, "
+                        "green = likely real")
         with right:
             st.metric("Faces found", len(result.faces))
             st.metric("Most fake face", f"{100 * result.fake_probability:.1f}%")
         st.subheader("Each face, and why")
-        face_gallery(detector, result, range(len(result.faces)), threshold)
+        face_gallery(detector, result, range(len(result.faces)))
     else:
         st.image(result.artifacts["image"], output_format="JPEG")  # natural size: a small picture is not blown up
 else:
@@ -95,20 +98,17 @@ else:
     c1.metric("Duration", f"{result.duration_s:.1f} s")
     c2.metric("Frames analysed", len(result.frames))
     c3.metric("People", sum(p.counted for p in result.persons))
+    st.markdown(faces_seen(result))
     st.caption(f"Per-person aggregation: {result.strategy} (change it under Advanced in the sidebar). "
                f"Analysed in {sum(result.timings.values()):.1f} s.")
     if result.faces:
         st.subheader("Fake probability over time")
-        rows = [{"time (s)": next(fr.time_s for fr in result.frames if fr.frame == f.frame),
-                 "fake probability": f.fake_probability, "person": f"person {f.person + 1}"} for f in result.faces]
-        lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
-            x="time (s):Q", y=alt.Y("fake probability:Q", scale=alt.Scale(domain=[0, 1])), color="person:N")
-        rule = alt.Chart(pd.DataFrame({"fake probability": [threshold]})).mark_rule(
-            color="red", strokeDash=[4, 4]).encode(y="fake probability:Q")
-        st.altair_chart(lines + rule, width="stretch")
-        st.caption("Dashed red line: the threshold. Each line is one person followed through the sampled frames.")
+        st.altair_chart(timeline_chart(result), width="stretch")
+        st.caption("Dashed red line: the threshold; orange band: inconclusive. Each line is one person followed "
+                   "through the sampled frames; a gap is where that person was not seen.")
         st.dataframe(pd.DataFrame([{"person": p.person + 1, "fake probability": round(p.fake_probability, 3),
-                                    "verdict": p.verdict, "faces seen": p.n_faces, "counted": p.counted}
+                                    "call": CALL_WORDS[p.call], "counted": p.counted,
+                                    "seen in": f"{p.n_faces} of {len(result.frames)} frames"}
                                    for p in result.persons]), hide_index=True)
         st.subheader("Most suspicious frames")
         for fr in top_frames(result):
@@ -120,4 +120,4 @@ else:
                 boxed_image(thumb, faces, threshold, scale=thumb.shape[1] / result.width,
                             caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
             with right:
-                face_gallery(detector, result, idx, threshold, columns=2)
+                face_gallery(detector, result, idx, columns=2)

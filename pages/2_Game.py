@@ -59,7 +59,7 @@ if game["i"] >= n:
                 st.image(load_image(h["card"]), width="stretch", output_format="JPEG")
             except InputError:
                 pass
-            p = "no face" if h["p"] is None else f"{100 * h['p']:.0f}% fake"
+            p = "no face" if h["p"] is None else f"{100 * h['p']:.0f}% fake" + (", unsure" if h.get("unsure") else "")
             st.caption(f"**{k + 1}. {h['truth']}** · you {'✓' if h['player'] == h['truth'] else '✗'} · "
                        f"model {'✓' if h['model'] == h['truth'] else '✗'} ({p})")
     st.button("Play again", key="again", on_click=play_again, type="primary")
@@ -87,8 +87,10 @@ model_says = result.verdict
 if result.fake_probability is None:
     st.markdown(f"The model found no face to judge: wrong. {result.message}")
 else:
-    st.markdown(f"The model said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
+    unsure = "**The model was unsure** (its score is inside its inconclusive band); forced to choose, it " \
+        if result.call == "inconclusive" else "The model "
+    st.markdown(f"{unsure}said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
                 f"{'right' if model_says == truth else 'wrong'}.")
-    face_gallery(detector, result, range(len(result.faces)), result.threshold, columns=1, width=QUESTION_WIDTH)
+    face_gallery(detector, result, range(len(result.faces)), columns=1, width=QUESTION_WIDTH)
 st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, args=(game,),
           type="primary")

@@ -32,6 +32,18 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def unsure_models_dir(tiny_models_dir, tmp_path_factory) -> Path:
+    """The tiny model again, with a card whose inconclusive band is [0, 1]: every face it scores is inconclusive."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("unsure-models")
+    shutil.copy(tiny_models_dir / "tiny.keras", d / "unsure.keras")
+    (d / "unsure.json").write_text(json.dumps({"name": "unsure", "input_size": TINY_SIZE, "threshold": 0.5,
+                                               "band": [0.0, 1.0], "output": "fake_probability", "default": True}))
+    return d
+
+
+@pytest.fixture(scope="session")
 def detector(tiny_models_dir):
     from detector.pipeline import Detector
 

@@ -83,3 +83,29 @@ def test_game_plays_one_round(server, page):
         page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
     page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
     assert page.get_by_text("It was").count() >= 1
+
+
+@pytest.fixture(scope="module")
+def unsure_server(unsure_models_dir):
+    """A second server, on the tiny model with a card whose inconclusive band is [0, 1]."""
+    from bench.server import streamlit_server
+
+    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(unsure_models_dir)}) as url:
+        yield url
+
+
+def test_score_in_the_band_shows_the_inconclusive_banner(unsure_server, page, astronaut, tmp_path):
+    """Whatever this photo scores, it is inside the band: the page says Inconclusive in an orange banner with what
+    to do next, and no green or red one."""
+    img = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut).save(img)
+    page.goto(f"{unsure_server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(img))
+    banner = page.locator("[data-testid=stAlertContentWarning]", has_text="Inconclusive")
+    try:
+        banner.first.wait_for(timeout=120_000)
+        page.get_by_text("Face #1").first.wait_for(timeout=60_000)
+    finally:
+        page.screenshot(path=str(SHOTS / "inconclusive.png"), full_page=True)
+    assert "original source" in banner.first.inner_text()
+    assert page.locator("[data-testid=stAlertContentSuccess], [data-testid=stAlertContentError]").count() == 0

@@ -122,6 +122,8 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     real_val = card["real_photos_on_crops"][f"{tiny_dataset.name} Validation"]
     assert real_val["n"] > 0 and real_val["share_called_fake"] <= 0.25  # the threshold's floor holds
     assert card["threshold"] >= card["real_photo_floor"]
+    low, high = card["band"]
+    assert 0 <= low <= card["threshold"] <= high <= 1  # the inconclusive band holds the threshold
     assert f"val_fp_{tiny_dataset.name}" in history
     assert (out / "quick.png").stat().st_size > 1000  # curves + confusion matrix
     assert not list(out.glob(".quick*"))  # no temp files left behind

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.calibration import apply_temperature, fit_temperature, source_weights
+from detector.calibration import apply_temperature, fit_band, fit_temperature, source_weights
 from detector.metrics import best_threshold, binary_report, lowest_threshold_for_false_positives
 from detector.model import atomic_write
 
@@ -87,7 +87,13 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
     for name, r in real_reports.items():
         print(f"{name:>20}: {r['called_fake']} of {r['n']} real photos called fake ({r['share_called_fake']:.1%})",
               file=sys.stderr)
-    print(f"temperature {temperature:.3f}, threshold {threshold:.4f} (floor for real photos {floor:.4f})", file=sys.stderr)
+    # The inconclusive band, on the sources of real fakes (as the temperature): outside it a call was right >= 90 %
+    # of the time on each side of their Validation.
+    real = [n for n in raw_val if n != "sbi"] or list(raw_val)
+    band = fit_band(np.concatenate([val_sets[n]["labels"] for n in real]), cal(np.concatenate([raw_val[n] for n in real])),
+                    threshold)
+    print(f"temperature {temperature:.3f}, threshold {threshold:.4f} (floor for real photos {floor:.4f}), "
+          f"inconclusive band {band[0]:.4f}-{band[1]:.4f}", file=sys.stderr)
 
     epochs_run, best_epoch = best_epoch_of(history_csv)
     names = [Path(d).name for d in args.data] + [f"SBI from {', '.join(Path(d).name for d in args.sbi)}"] * bool(args.sbi)
@@ -103,6 +109,9 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
                           f"scores), never below the lowest threshold calling at most {args.max_real_fp:.0%} of each "
                           "real-photo Validation set fake",
         "real_photo_floor": floor,
+        "band": list(band),
+        "band_rule": "the narrowest band around the threshold outside which calls were right >= 90 % of the time on "
+                     "each side, on the Validation of the sources of real fakes (detector.calibration.fit_band)",
         "temperature": temperature,
         "calibration": "temperature scaling: fake_probability = sigmoid(logit(model output) / temperature), "
         "temperature fitted by log-likelihood on the Validation of the sources of real fakes (not SBI), each source "

@@ -17,7 +17,7 @@ def answer(game: dict, detector, choice: str, path: str, truth: str) -> None:
     game["player"] += choice == truth
     game["model"] += result.verdict == truth
     game["history"].append({"card": path, "truth": truth, "player": choice, "model": result.verdict,
-                            "p": result.fake_probability})
+                            "p": result.fake_probability, "unsure": result.call == "inconclusive"})
 
 
 def next_round(game: dict) -> None:

@@ -4,16 +4,23 @@ from __future__ import annotations
 import streamlit as st
 
 from detector.explain import draw_faces, face_heatmap
+from detector.report import CALL_WORDS, HEADLINES, inconclusive_advice, shows_fake_map, threshold_note
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # Grad-CAM costs ~0.1-0.3 s a face on a CPU
 
 
 def verdict_banner(result) -> None:
-    if result.verdict == "fake":
-        st.error(f"### Likely FAKE — {100 * result.fake_probability:.0f}% fake probability")
-    elif result.verdict == "real":
-        st.success(f"### Likely REAL — {100 * result.fake_probability:.0f}% fake probability")
+    """The call, in the colour it deserves: red likely fake, green likely real, and inconclusive in neither
+    (orange, with what to do next), so an unsure score never looks like an answer."""
+    if result.call in HEADLINES:
+        headline = f"### {HEADLINES[result.call]} — {100 * result.fake_probability:.0f}% fake probability"
+        if result.call == "likely_fake":
+            st.error(headline)
+        elif result.call == "likely_real":
+            st.success(headline)
+        else:
+            st.warning(f"{headline}\n{inconclusive_advice(result)}", icon=":material/help:")
     elif result.verdict == "no_face":
         st.warning(f"### No face found\n{result.message}")
     else:
@@ -21,8 +28,7 @@ def verdict_banner(result) -> None:
     if result.verdict in ("real", "fake") and result.message:  # e.g. a close-up scored as one face
         st.info(result.message)
     if result.threshold is not None and result.fake_probability is not None:
-        st.caption(f"Called fake at or above {100 * result.threshold:.1f}% (threshold {result.threshold:.4f}). "
-                   f"Model: {result.model}.")
+        st.caption(f"{threshold_note(result)} Model: {result.model}.")
 
 
 def heatmap(detector, result, i: int):
@@ -30,21 +36,45 @@ def heatmap(detector, result, i: int):
     return face_heatmap(detector.classifier, result, i)
 
 
-def face_gallery(detector, result, indices, threshold: float, columns: int = 4, width: int | str = "stretch") -> None:
-    """One card per face (indices into result.faces): its score, and its Grad-CAM heatmap (the first
-    MAX_HEATMAPS) or plain crop."""
+def face_gallery(detector, result, indices, columns: int = 4, width: int | str = "stretch") -> None:
+    """One card per face (indices into result.faces): its score and call, and its Grad-CAM heatmap (the first
+    MAX_HEATMAPS faces called fake or inconclusive) or plain crop, as decided at the result's threshold."""
     cols = st.columns(columns)
     for n, i in enumerate(indices):
         face = result.faces[i]
         with cols[n % columns]:
-            label = "fake" if face.fake_probability >= threshold else "real"
             where = f" · frame {face.frame}" if face.frame is not None else ""
-            st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake ({label}){where}")
-            if n < MAX_HEATMAPS:
+            st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake "
+                        f"({CALL_WORDS.get(face.call, face.verdict)}){where}")
+            if n < MAX_HEATMAPS and shows_fake_map(face):
                 st.image(heatmap(detector, result, i), width=width, output_format="JPEG",
                          caption="Grad-CAM: red = what pushed the score towards fake")
             else:
-                st.image(result.artifacts["crops"][i], width=width, output_format="JPEG")
+                st.image(result.artifacts["crops"][i], width=width, output_format="JPEG",
+                         caption=None if n >= MAX_HEATMAPS else "Called likely real: no map of fake evidence")
+
+
+def timeline_chart(result):
+    """Fake probability over time, one line per person, broken where the person was not seen (a gap, not a line
+    across frames without the face); the threshold dashed red and the inconclusive band shaded orange."""
+    import altair as alt
+    import pandas as pd
+
+    from detector.report import person_segments
+
+    rows = [{"time (s)": t, "fake probability": p, "person": f"person {pid + 1}", "segment": f"{pid}-{k}"}
+            for pid in sorted({f.person for f in result.faces}) for k, seg in enumerate(person_segments(result, pid))
+            for t, p in seg]
+    y = alt.Y("fake probability:Q", scale=alt.Scale(domain=[0, 1]))
+    chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x="time (s):Q", y=y, color="person:N", detail="segment:N")
+    chart += alt.Chart(pd.DataFrame({"fake probability": [result.threshold]})).mark_rule(
+        color="red", strokeDash=[4, 4]).encode(y="fake probability:Q")
+    low, high = result.band
+    if low < high:
+        chart = alt.Chart(pd.DataFrame({"low": [low], "high": [high]})).mark_rect(
+            color="orange", opacity=0.15).encode(y=alt.Y("low:Q", scale=alt.Scale(domain=[0, 1])), y2="high:Q") + chart
+    return chart
 
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
