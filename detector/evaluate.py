@@ -21,20 +21,27 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def find_labelled_split(data: str, split: str):
+    """Real and fake images of a split, or only real ones for a real-only set (then only the share called fake
+    can be measured). Raises DatasetError naming what is missing."""
+    from .datasets import DatasetError, find_split
+
+    try:
+        return find_split(data, split)
+    except DatasetError:
+        return find_split(data, split, classes=("real",))
+
+
 def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16, progress=None) -> dict:
     """Metrics of one labelled folder (dataset root, or a folder with Real/ and Fake/)."""
     import numpy as np
 
-    from .datasets import DatasetError, find_split
     from .decode import load_image
     from .errors import InputError
     from .metrics import binary_report, intervals
     from .pipeline import WHOLE_IMAGE_MESSAGE
 
-    try:
-        split_data = find_split(data, split)
-    except DatasetError:
-        split_data = find_split(data, split, classes=("real",))  # a real-only set: only the share called fake
+    split_data = find_labelled_split(data, split)
     items = list(zip(split_data.paths, split_data.labels))
     if limit:
         items = [x for y in (0, 1) for x in [it for it in items if it[1] == y][:limit]]
@@ -116,10 +123,7 @@ def main(argv=None) -> int:
 
     try:
         for d in args.data:
-            try:
-                find_split(d, args.split)
-            except DatasetError:
-                find_split(d, args.split, classes=("real",))
+            find_labelled_split(d, args.split)
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -113,13 +113,13 @@ class ScoreFiles:
             except Exception as e:  # anything analyse_path did not turn into a message: still one row, scan goes on
                 r = self.detector.error_result(path, f"Analysis failed ({type(e).__name__}: {e})",
                                                threshold=self.kw["threshold"])
-            prov = stamp(r, self.detector.card, path).to_dict()["provenance"]  # threshold and band in force
-            prov = {col: prov[key] for col, key in PROVENANCE_COLUMNS.items()}
+            d = stamp(r, self.detector.card, path).to_dict()  # the provenance with the threshold and band in force
+            prov = {col: d["provenance"][key] for col, key in PROVENANCE_COLUMNS.items()}
             prov["band"] = None if prov["band"] is None else json.dumps(prov["band"])
             rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "call": r.call,
                          "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
-                         "seconds": round(time.perf_counter() - t, 3), "detail": r.to_json(), **prov})
+                         "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov})
         return pa.Table.from_pylist(rows, schema=schema())
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from detector.metrics import best_threshold, roc_auc
 
-from .sources import eval_dataset
+from .sources import eval_dataset, sources_of_real_fakes
 
 
 _PREDICT_FNS: dict = {}  # one traced function per model, reused every epoch
@@ -45,7 +45,7 @@ def SourceValidation(val_sets: dict, args, real_photos: dict | None = None):
             scores = {name: predict(self.model, v["paths"], v["labels"], args, dataset=datasets[name])
                       for name, v in val_sets.items()}
             aucs = {name: roc_auc(val_sets[name]["labels"], s) for name, s in scores.items()}
-            paired = [n for n in scores if n != "sbi"] or list(scores)
+            paired = sources_of_real_fakes(scores)
             labels = np.concatenate([val_sets[n]["labels"] for n in paired])
             pooled = np.concatenate([scores[n] for n in paired])
             fakes, t = pooled[labels == 1], best_threshold(labels, pooled)

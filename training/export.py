@@ -15,6 +15,7 @@ from detector.model import atomic_write
 
 from .backbones import build_classifier
 from .callbacks import predict
+from .sources import sources_of_real_fakes
 
 ARCH_DESCRIPTIONS = {
     "efficientnetv2b0": "EfficientNetV2B0 (Keras applications), global average pooling, dropout 0.2, 1 sigmoid unit",
@@ -24,20 +25,22 @@ ARCH_DESCRIPTIONS = {
 
 
 def calibrate(raw_val: dict, val_sets: dict, real_val: dict, max_real_fp: float):
-    """(temperature, threshold, the threshold's floor). The temperature is fitted on the real fakes' sources only,
+    """(temperature, threshold, the threshold's floor, inconclusive band). The temperature is fitted on the real fakes' sources only,
     each weighing the same: SBI's over-confident blends pulled it to 1.49 and doubled dfdc-faces' calibration error
     (bench/calibration_study.py). The threshold maximises balanced accuracy on the pooled Validation of every
     source, but never below the lowest one that calls at most `max_real_fp` of each real-photo set fake: a real
-    photo called fake is the error users suffer most."""
-    real = [n for n in raw_val if n != "sbi"] or list(raw_val)
-    temperature = fit_temperature(np.concatenate([val_sets[n]["labels"] for n in real]),
-                                  np.concatenate([raw_val[n] for n in real]),
-                                  source_weights([len(raw_val[n]) for n in real]))
+    photo called fake is the error users suffer most. The band, on the same sources as the temperature: outside it
+    a call was right >= 90 % of the time on each side of their Validation."""
+    real = sources_of_real_fakes(raw_val)
+    real_labels = np.concatenate([val_sets[n]["labels"] for n in real])
+    real_scores = np.concatenate([raw_val[n] for n in real])
+    temperature = fit_temperature(real_labels, real_scores, source_weights([len(raw_val[n]) for n in real]))
     floor = max([lowest_threshold_for_false_positives(apply_temperature(s, temperature), max_real_fp)
                  for s in real_val.values()], default=0.0)
     labels = np.concatenate([val_sets[n]["labels"] for n in raw_val])
     pooled = apply_temperature(np.concatenate(list(raw_val.values())), temperature)
-    return temperature, best_threshold(labels, pooled, at_least=floor), floor
+    threshold = best_threshold(labels, pooled, at_least=floor)
+    return temperature, threshold, floor, fit_band(real_labels, apply_temperature(real_scores, temperature), threshold)
 
 
 def real_photo_report(scores, threshold: float) -> dict:
@@ -69,7 +72,7 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
     val_sets = {src.name: src.val for src in sources if src.val["paths"]}
     raw_val = {name: predict(final, v["paths"], v["labels"], args, blend=name == "sbi") for name, v in val_sets.items()}
     raw_real = {name: predict(final, paths, [0] * len(paths), args) for name, paths in real_val.items()}
-    temperature, threshold, floor = calibrate(raw_val, val_sets, raw_real, args.max_real_fp)
+    temperature, threshold, floor, band = calibrate(raw_val, val_sets, raw_real, args.max_real_fp)
     cal = lambda s: apply_temperature(s, temperature)  # noqa: E731
     labels = np.concatenate([val_sets[n]["labels"] for n in raw_val])
     pooled = np.concatenate(list(raw_val.values()))
@@ -87,11 +90,6 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
     for name, r in real_reports.items():
         print(f"{name:>20}: {r['called_fake']} of {r['n']} real photos called fake ({r['share_called_fake']:.1%})",
               file=sys.stderr)
-    # The inconclusive band, on the sources of real fakes (as the temperature): outside it a call was right >= 90 %
-    # of the time on each side of their Validation.
-    real = [n for n in raw_val if n != "sbi"] or list(raw_val)
-    band = fit_band(np.concatenate([val_sets[n]["labels"] for n in real]), cal(np.concatenate([raw_val[n] for n in real])),
-                    threshold)
     print(f"temperature {temperature:.3f}, threshold {threshold:.4f} (floor for real photos {floor:.4f}), "
           f"inconclusive band {band[0]:.4f}-{band[1]:.4f}", file=sys.stderr)
 

@@ -166,3 +166,9 @@ def load_real_photos(folders, quick: bool = False) -> tuple[dict, dict]:
                 continue
             out[name] = paths[:16] if quick else paths
     return val, test
+
+
+def sources_of_real_fakes(names) -> list:
+    """The sources whose fakes users meet: all but the SBI blends (which no user uploads and which are
+    over-confident); every source when that leaves none. Calibration, the band and the real-photo AUCs use these."""
+    return [n for n in names if n != "sbi"] or list(names)
