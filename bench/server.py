@@ -52,4 +52,8 @@ def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0):
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # busy in a TensorFlow call (the model's warm-up thread): SIGTERM waits
+            proc.kill()
+            proc.wait(timeout=20)
