@@ -58,9 +58,12 @@ def best_threshold(labels, scores, at_least: float = 0.0) -> float:
 
 def lowest_threshold_for_false_positives(real_scores, max_share: float) -> float:
     """The lowest threshold at which at most `max_share` of these real faces' scores are called fake (>= it)."""
-    s = np.sort(np.asarray(real_scores, float))[::-1]
+    s = np.asarray(real_scores)
+    s = np.sort(s if np.issubdtype(s.dtype, np.floating) else s.astype(float))[::-1]
     allowed = int(np.floor(max_share * len(s) + 1e-9))
-    return 0.0 if allowed >= len(s) else float(np.nextafter(s[allowed], np.inf))
+    # The next value up in the scores' own precision: a float64 step above a float32 score rounds back onto it
+    # when float32 scores are compared with it, and then every tied score was called fake (it happened).
+    return 0.0 if allowed >= len(s) else float(np.nextafter(s[allowed], s.dtype.type(np.inf)))
 
 
 def expected_calibration_error(labels, scores, bins: int = 10) -> float:

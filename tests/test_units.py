@@ -91,6 +91,8 @@ def test_threshold_for_real_photos_holds_the_false_positive_share():
         assert np.mean(reals >= t) <= share  # at most that share called fake...
         assert np.mean(reals >= np.nextafter(t, -np.inf) - 1e-9) > share or t == 0.0  # ...and it is the lowest
     assert lowest_threshold_for_false_positives(reals, 1.0) == 0.0
+    tied = np.full(6, 0.5224, np.float32)  # float32 model scores, all equal: none may be called fake at 25 %
+    assert np.mean(tied >= lowest_threshold_for_false_positives(tied, 0.25)) == 0.0
     # the balanced-accuracy threshold never goes below the floor, even when a lower one separates better
     y, s = [0, 0, 1, 1], [0.1, 0.2, 0.3, 0.9]
     assert best_threshold(y, s) == pytest.approx(0.3)
