@@ -205,7 +205,7 @@ def analyse(detector, path: Path, n_frames: int) -> dict:
     row = {"faces": [{"frame": f.frame, "person": f.person, "p": f.fake_probability, "confidence": f.confidence}
                      for f in res.faces], "sampled": len(res.frames), "model": res.model,
            "threshold": res.threshold, "band": list(res.band) if res.band else None,
-           "pooled": dict(res.strategy_scores or {}), "by_strategy": {}}
+           "by_strategy": {}}
     for name in STRATEGIES:
         decide(res, res.threshold, name, card=detector.card)
         row["by_strategy"][name] = {"p": res.fake_probability, "call": res.call,
@@ -338,11 +338,6 @@ def main(argv=None) -> int:
             r["name"] + " " + ", ".join(f"{n} {r['by_strategy'][n]['p']:.3f} ({r['by_strategy'][n]['call']})"
                                         for n in STRATEGIES) for r in dfdc))
         results["dfdc"] = {r["name"]: r["by_strategy"] for r in dfdc}
-    # the score over all faces pooled (result.strategy_scores) vs what decide reports per strategy (per person,
-    # the most fake counted person): the same whenever a clip holds one person
-    results["pooled_differs"] = sorted({r["name"] for r in scored for n in STRATEGIES
-                                        if r["pooled"].get(n) is not None
-                                        and abs(r["pooled"][n] - r["by_strategy"][n]["p"]) > 1e-6})
     (a.out / "results.json").write_text(json.dumps(results, indent=1))
     print(f"\nwritten: {a.out / 'results.json'}")
     return 0

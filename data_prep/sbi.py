@@ -43,8 +43,31 @@ def face_mask(shape, landmarks: dict, rng: np.random.Generator) -> np.ndarray:
     return mask * float(rng.choice([0.25, 0.5, 0.75, 1.0, 1.0, 1.0]))
 
 
-def self_blend(image: np.ndarray, landmarks: dict, rng: np.random.Generator) -> np.ndarray:
-    """RGB uint8 face crop + its 5 landmarks -> a self-blended pseudo-fake of the same size."""
+PARTS = {"eyes": ("left_eye", "right_eye"), "mouth": ("mouth_left", "mouth_right"), "nose": ("nose",)}
+
+
+def part_mask(shape, landmarks: dict, part: str, rng: np.random.Generator) -> np.ndarray:
+    """Soft [0,1] mask over one part of the face (PARTS): a local edit, like a re-enacted mouth, whose small
+    region makes `bench/pointing_game.py`'s test hard to pass by chance (the whole-face mask covers ~80 % of a
+    crop)."""
+    import cv2
+
+    pts = np.array([landmarks[k] for k in PARTS[part]], np.float32)
+    eye_dist = max(float(np.linalg.norm(np.subtract(landmarks["right_eye"], landmarks["left_eye"]))), 4.0)
+    half_w = {"eyes": 0.85, "mouth": 0.55, "nose": 0.3}[part] * eye_dist * rng.uniform(0.9, 1.1)
+    half_h = {"eyes": 0.3, "mouth": 0.3, "nose": 0.35}[part] * eye_dist * rng.uniform(0.9, 1.1)
+    c = pts.mean(axis=0)
+    mask = np.zeros(shape[:2], np.float32)
+    cv2.ellipse(mask, (int(c[0]), int(c[1])), (int(half_w), int(half_h)), 0, 0, 360, 1.0, -1)
+    k = int(max(3, eye_dist * 0.15)) | 1
+    return cv2.GaussianBlur(mask, (k, k), 0)
+
+
+def self_blend(image: np.ndarray, landmarks: dict, rng: np.random.Generator, return_mask: bool = False,
+               part: str = "face"):
+    """RGB uint8 face crop + its 5 landmarks -> a self-blended pseudo-fake of the same size; with
+    return_mask, also the float32 [0, 1] blend weights (where the blend is: `bench/pointing_game.py`'s truth).
+    part: "face" (training's blends) or one of PARTS, blended alone."""
     import cv2
 
     h, w = image.shape[:2]
@@ -61,9 +84,9 @@ def self_blend(image: np.ndarray, landmarks: dict, rng: np.random.Generator) -> 
     m = np.array([[s, 0, (1 - s) * w / 2 + tx], [0, s, (1 - s) * h / 2 + ty]], np.float32)
     src = cv2.warpAffine(src, m, (w, h), borderMode=cv2.BORDER_REFLECT)
     # 3. blend inside the soft mask
-    mask = face_mask(image.shape, landmarks, rng)[..., None]
-    out = mask * src + (1 - mask) * image.astype(np.float32)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    mask = (face_mask(image.shape, landmarks, rng) if part == "face" else part_mask(image.shape, landmarks, part, rng))[..., None]
+    out = np.clip(mask * src + (1 - mask) * image.astype(np.float32), 0, 255).astype(np.uint8)
+    return (out, mask[..., 0]) if return_mask else out
 
 
 # Mean MTCNN landmarks in dfdc-faces crops as fractions of the crop side (x, y), measured on 159 Validation/Real
@@ -73,7 +96,7 @@ CANONICAL_LANDMARKS = {"left_eye": (0.305, 0.295), "right_eye": (0.706, 0.289), 
                        "mouth_left": (0.341, 0.731), "mouth_right": (0.678, 0.729)}
 
 
-def blend_crop(image: np.ndarray, seed: int) -> np.ndarray:
+def blend_crop(image: np.ndarray, seed: int, return_mask: bool = False, part: str = "face"):
     """A self-blended pseudo-fake of a training-framed face crop, with landmarks guessed from the framing:
     the canonical positions moved as a whole (pose, framing) and each a little. Deterministic per seed."""
     rng = np.random.default_rng(int(seed))
@@ -81,7 +104,7 @@ def blend_crop(image: np.ndarray, seed: int) -> np.ndarray:
     dx, dy = rng.normal(0, 0.035, 2)
     lm = {k: ((x + dx + rng.normal(0, 0.012)) * w, (y + dy + rng.normal(0, 0.012)) * h)
           for k, (x, y) in CANONICAL_LANDMARKS.items()}
-    return self_blend(np.asarray(image), lm, rng)
+    return self_blend(np.asarray(image), lm, rng, return_mask, part)
 
 
 def make_sbi_dataset(data: Path, out: Path, splits=("Train", "Validation"), seed: int = 0, limit: int = 0) -> dict:

@@ -268,8 +268,11 @@ def decide(res: AnalysisResult, threshold: float, strategy: str | None = None, *
             res.persons.append(PersonResult(person=pid, fake_probability=p, verdict=verdict_for(p, threshold),
                                             call=call_for(p, res.band), n_faces=len(faces),
                                             frames=[f.frame for f in faces], counted=len(faces) >= min_len))
-        res.fake_probability = max(p.fake_probability for p in res.persons if p.counted)
-        by_frame = [[f.fake_probability for f in res.faces if f.frame == fr.frame] for fr in res.frames]
-        res.strategy_scores = {name: aggregate(by_frame, name) for name in STRATEGIES}
+        counted = [faces for faces in per_person.values() if len(faces) >= min_len]
+        # What the video would score under each strategy, computed exactly as the reported score is (the most
+        # fake counted person), so the JSON never shows a strategy's score that a brief false track decided.
+        res.strategy_scores = {name: max(aggregate([[f.fake_probability] for f in faces], name) for faces in counted)
+                               for name in STRATEGIES}
+        res.fake_probability = res.strategy_scores[strategy]
     res.verdict, res.call = verdict_for(res.fake_probability, threshold), call_for(res.fake_probability, res.band)
     return res

@@ -14,7 +14,7 @@ import numpy as np
 from .explain import draw_faces, face_heatmap
 
 TOP_FRAMES = 3  # a video's report (and page) shows this many most suspicious frames
-MAX_FACES = 8  # faces with a heatmap in the HTML report: Grad-CAM costs ~0.1-0.3 s a face on a CPU
+MAX_FACES = 8  # faces with a heatmap in the HTML report: a map costs ~0.1-0.3 s a face on a CPU
 FACE_SIDE = 160  # px of a face picture in the HTML: small enough for one printed page
 OVERVIEW_SIDE = 640
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
@@ -234,7 +234,7 @@ def report_html(result, classifier, name: str | None = None) -> str:
     idx = _report_faces(result)
     if idx and "crops" in art:
         times = {fr.frame: fr.time_s for fr in result.frames}
-        out.append("<section><h2>Each face, and why</h2><p class='note'>Grad-CAM heatmaps: red = what pushed the "
+        out.append("<section><h2>Each face, and why</h2><p class='note'>LayerCAM heatmaps: red = what pushed the "
                    "score towards fake; drawn only for faces called fake or inconclusive.</p><div class='faces'>")
         for n, i in enumerate(idx):
             f = result.faces[i]

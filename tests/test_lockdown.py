@@ -150,4 +150,4 @@ def test_one_warmed_detector_per_model_for_every_page(models_env, monkeypatch):
         t.join(timeout=300)
     det = resources.get_detector(None)  # the Game's call
     assert det is resources.get_detector("tiny")  # the Detector page's call, the default picked in its list
-    assert getattr(det.classifier, "_gradcam_fn", None) is not None  # Grad-CAM traced before the first upload
+    assert getattr(det.classifier, "_cam_fns", None)  # the heatmap traced before the first upload

@@ -56,6 +56,7 @@ def test_video_full_path(detector, face_video):
     assert len(r.persons) == 1 and r.persons[0].n_faces == 8  # one person tracked through every frame
     assert r.fake_probability == pytest.approx(r.persons[0].fake_probability)
     assert set(r.strategy_scores) == {"mean", "max_face_mean", "confident_mean"}
+    assert r.strategy_scores[r.strategy] == r.fake_probability  # the same rule as the reported score
     assert set(r.timings) == {"decode", "detect", "classify", "aggregate"}
     assert len(r.artifacts["frames"]) == 8
     json.loads(r.to_json())

@@ -176,3 +176,20 @@ def test_sbi_blend_is_deterministic_and_changes_the_face_not_the_corners(astrona
     assert (a == b).all() and not (blend_crop(crop, 6) == a).all()
     diff = np.abs(a.astype(int) - crop.astype(int)).sum(-1)
     assert diff[70:160, 70:160].mean() > 3 * max(diff[:20, :20].mean(), 0.5)
+
+
+def test_a_brief_false_track_decides_no_strategy_score():
+    """Per strategy, the video's score is its most fake *counted* person, as the reported score is: a face seen in
+    one frame (likely a false detection) changes neither (it once swayed strategy_scores, pooled over all faces)."""
+    from detector.model import ModelCard
+    from detector.pipeline import decide
+    from detector.results import AnalysisResult, FaceResult, FrameResult
+
+    faces = [FaceResult((0, 0, 9, 9), 0.99, {}, 0.2, "real", frame=i, person=0) for i in range(8)]
+    faces.append(FaceResult((50, 50, 59, 59), 0.9, {}, 0.95, "fake", frame=3, person=1))
+    frames = [FrameResult(i, i / 10, 2 if i == 3 else 1, None) for i in range(8)]
+    res = decide(AnalysisResult(path="v.mp4", verdict="real", kind="video", faces=faces, frames=frames), 0.5,
+                 card=ModelCard(name="t", input_size=64, threshold=0.5))
+    assert res.fake_probability == pytest.approx(0.2) and res.verdict == "real"
+    assert res.strategy_scores == pytest.approx({"mean": 0.2, "max_face_mean": 0.2, "confident_mean": 0.2})
+    assert [p.counted for p in res.persons] == [True, False]

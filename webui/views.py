@@ -7,7 +7,7 @@ from detector.explain import draw_faces, face_heatmap
 from detector.report import CALL_WORDS, HEADLINES, inconclusive_advice, shows_fake_map, threshold_note
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
-MAX_HEATMAPS = 8  # Grad-CAM costs ~0.1-0.3 s a face on a CPU
+MAX_HEATMAPS = 8  # a map costs ~0.05-0.3 s a face on a CPU
 
 
 def verdict_banner(result) -> None:
@@ -32,12 +32,12 @@ def verdict_banner(result) -> None:
 
 
 def heatmap(detector, result, i: int):
-    """Face i's Grad-CAM overlay, computed once per analysis (moving the threshold only redraws)."""
+    """Face i's heatmap overlay, computed once per analysis (moving the threshold only redraws)."""
     return face_heatmap(detector.classifier, result, i)
 
 
 def face_gallery(detector, result, indices, columns: int = 4, width: int | str = "stretch") -> None:
-    """One card per face (indices into result.faces): its score and call, and its Grad-CAM heatmap (the first
+    """One card per face (indices into result.faces): its score and call, and its heatmap (the first
     MAX_HEATMAPS faces called fake or inconclusive) or plain crop, as decided at the result's threshold."""
     cols = st.columns(columns)
     for n, i in enumerate(indices):
@@ -48,7 +48,7 @@ def face_gallery(detector, result, indices, columns: int = 4, width: int | str =
                         f"({CALL_WORDS.get(face.call, face.verdict)}){where}")
             if n < MAX_HEATMAPS and shows_fake_map(face):
                 st.image(heatmap(detector, result, i), width=width, output_format="JPEG",
-                         caption="Grad-CAM: red = what pushed the score towards fake")
+                         caption="LayerCAM: red = what pushed the score towards fake most")
             else:
                 st.image(result.artifacts["crops"][i], width=width, output_format="JPEG",
                          caption=None if n >= MAX_HEATMAPS else "Called likely real: no map of fake evidence")
