@@ -106,14 +106,14 @@ def occlusion(classifier: Classifier, crop: np.ndarray, cells: int = MIN_CELLS) 
     return cv2.resize(drop, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
 
-def face_heatmap(classifier: Classifier, result, i: int) -> np.ndarray:
-    """Heatmap overlay (with its legend) of face i of an analysis, computed once and kept with the analysis: the app's reruns
-    (threshold, aggregation) and its HTML report reuse it, never recompute it."""
+def face_heatmap(classifier: Classifier, result, i: int, method: str = DEFAULT_METHOD) -> np.ndarray:
+    """Heatmap overlay (with its legend) of face i of an analysis, computed once per method and kept with the
+    analysis: the app's reruns (threshold, aggregation) and its HTML report reuse it, never recompute it."""
     cache = result.artifacts.setdefault("heatmaps", {})
-    if i not in cache:
+    if (i, method) not in cache:
         crop = result.artifacts["crops"][i]
-        cache[i] = overlay(crop, heatmap(classifier, crop))
-    return cache[i]
+        cache[i, method] = overlay(crop, heatmap(classifier, crop, method))
+    return cache[i, method]
 
 
 def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45, legend: bool = True) -> np.ndarray:
