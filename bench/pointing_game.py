@@ -56,6 +56,8 @@ def main(argv=None) -> int:
     p.add_argument("--part", default="face", choices=("face", "eyes", "mouth", "nose"),
                    help="blend the whole face (training's blends; default) or one part alone (a small region)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--update-card", action="store_true",
+                   help="record the figures in the model card (pointing_game.<part>), with this command")
     a = p.parse_args(argv)
 
     clf = load_classifier(a.model)
@@ -106,6 +108,15 @@ def main(argv=None) -> int:
                   f"{100 * s[m]['mass_in_region']:>8.1f}%{100 * s[m]['unblended_face_hit']:>9.1f}%{s[m]['ms_per_map']:>8.0f}")
     if a.json:
         a.json.write_text(json.dumps(report, indent=2))
+    if a.update_card:
+        from detector.model import atomic_write
+
+        card = json.loads(clf.path.with_suffix(".json").read_text())
+        card.setdefault("pointing_game", {})[a.part] = dict(
+            {k: report[k] for k in ("default_method", "all", "shown_a_map")},
+            command="python bench/pointing_game.py " + " ".join(sys.argv[1:]).replace(" --update-card", ""))
+        atomic_write(clf.path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
+        print(f"recorded in {clf.path.with_suffix('.json')}")
     return 0
 
 
