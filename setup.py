@@ -9,8 +9,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE = ["app.py", "pages/*.py", ".streamlit/config.toml", "models/*.keras", "models/*.json", "models/*.png",
-          "models/README.md", "data/game_deck/README.md", "data/game_deck/*/*.jpg", "data/game_deck/*/*.png"]
+BUNDLE = ["app.py", "pages/*.py", ".streamlit/config.toml", "models/*.keras", "models/*.json", "models/*.ood.npz",
+          "models/*.png", "models/README.md", "data/game_deck/README.md", "data/game_deck/*/*.jpg", "data/game_deck/*/*.png"]
 
 
 class BuildPyWithBundle(build_py):

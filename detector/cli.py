@@ -14,12 +14,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
-               "frames", "message", "sha256"]
+               "frames", "message", "sha256", "unfamiliar", "unfamiliar_share"]  # new ones last: scripts index them
 
 
 EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
 Each has verdict (real/fake at the threshold, no_face or error) and call (likely_real, inconclusive or
-likely_fake, with the model card's band around the threshold; null without a face).
+likely_fake, with the model card's band around the threshold; null without a face), and unfamiliar (true when
+at least half the faces are unlike the pictures the model was trained on: treat the score as unreliable; each face
+has its own ood_distance and unfamiliar; null for a model without OOD stats).
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
@@ -50,7 +52,9 @@ def _row(r) -> dict:
     return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "call": d["call"] or "",
             "fake_probability": d["fake_probability"],
             "threshold": d["threshold"], "model": d["model"], "faces": len(d["faces"]), "persons": len(d["persons"]),
-            "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256")}
+            "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256"),
+            "unfamiliar": "" if d["unfamiliar"] is None else d["unfamiliar"],
+            "unfamiliar_share": "" if d["unfamiliar_share"] is None else round(d["unfamiliar_share"], 4)}
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,9 @@ Contract (what any model in models/ must honour):
   models/NAME.keras  - a Keras 3 model: input (N, S, S, 3) float 0-255 RGB face crops framed by
                        detector.preprocess.crop_face; output (N, 1) = probability that the face is FAKE.
   models/NAME.json   - its card: {"name", "input_size": S, "threshold", "output": "fake_probability", ...};
-                       optional "band": [low, high], the inconclusive band (detector.calibration.fit_band)
+                       optional "band": [low, high], the inconclusive band (detector.calibration.fit_band);
+                       optional "ood": the unfamiliar-face flag's threshold and figures (detector.ood)
+  models/NAME.ood.npz - optional, with "ood": the training faces' feature statistics (detector.ood)
 Models load with Keras safe_mode=True: a model file cannot run arbitrary Python (no Lambda layers).
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .bundle import bundle_dir
 from .calibration import apply_temperature
 from .device import tf_device
 from .errors import ModelError
+from .ood import OOD_LAYER, OodStats, load_stats
 from .preprocess import resize_for_model
 from .results import call_for
 
@@ -93,8 +96,9 @@ def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:
 
 
 class Classifier:
-    """A loaded model + card. `score` runs batches through one traced tf.function (not model.predict,
-    which costs ~200 ms per call), on the GPU when TensorFlow sees one."""
+    """A loaded model + card (+ its OOD stats, if fitted). `score` runs batches through one traced tf.function
+    (not model.predict, which costs ~200 ms per call), on the GPU when TensorFlow sees one. With OOD stats the
+    same call also returns the pooled features, so a face's OOD distance costs no second pass (`assess`)."""
 
     def __init__(self, model_path: Path | str, card: ModelCard | None = None, batch_size: int = 32):
         import keras
@@ -116,12 +120,29 @@ class Classifier:
         if shape != (self.card.input_size, self.card.input_size, 3):
             raise ModelError(f"Model input {shape} does not match its card's input_size {self.card.input_size}")
         size = self.card.input_size
+        spec = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)], reduce_retracing=True)
+        @tf.function(input_signature=spec, reduce_retracing=True)
         def _score(crops):
             return tf.reshape(tf.cast(self.model(resize_for_model(crops, size), training=False), tf.float32), [-1])
 
         self._score = _score
+        # The contract does not require the layer: a model without it simply has no OOD distance.
+        self._score_features, self.feature_dim = None, None
+        if OOD_LAYER in {layer.name for layer in self.model.layers}:
+            pooled = self.model.get_layer(OOD_LAYER).output
+            self.feature_dim = int(pooled.shape[-1])
+            both = keras.Model(self.model.inputs, [pooled, self.model.output])
+
+            @tf.function(input_signature=spec, reduce_retracing=True)
+            def _score_features(crops):
+                features, p = both(resize_for_model(crops, size), training=False)
+                return tf.reshape(tf.cast(p, tf.float32), [-1]), tf.cast(features, tf.float32)
+
+            self._score_features = _score_features
+        self.ood: OodStats | None = load_stats(model_path, self.card.info, self.feature_dim)
+        if self.ood and not self._score_features:
+            raise ModelError(f"Model {model_path} has OOD stats but no {OOD_LAYER!r} layer to compute them on")
 
     @property
     def input_size(self) -> int:
@@ -131,22 +152,42 @@ class Classifier:
     def threshold(self) -> float:
         return self.card.threshold
 
-    def score(self, crops: list[np.ndarray]) -> np.ndarray:
-        """RGB uint8 face crops (any sizes) -> calibrated fake probabilities, shape (N,)."""
+    def _run(self, fn, crops: list[np.ndarray]) -> list:
+        """fn's outputs (numpy) for each batch of the crops."""
         import cv2
         import tensorflow as tf
 
-        if not crops:
-            return np.zeros((0,), np.float32)
         # Crops differ in size; bring them to a common size first with the same area filter, at >= model size
         # so the shared resize_for_model makes the final step exactly as in training (224 -> S).
         side = 224
         batch = np.stack([c if c.shape[:2] == (side, side) else cv2.resize(c, (side, side), interpolation=cv2.INTER_AREA) for c in crops])
-        out = []
         with tf.device(self.device):
-            for i in range(0, len(batch), self.batch_size):
-                out.append(self._score(tf.constant(batch[i : i + self.batch_size])).numpy())
-        return apply_temperature(np.concatenate(out), self.card.temperature)
+            return [tf.nest.map_structure(lambda t: t.numpy(), fn(tf.constant(batch[i : i + self.batch_size])))
+                    for i in range(0, len(batch), self.batch_size)]
+
+    def score(self, crops: list[np.ndarray]) -> np.ndarray:
+        """RGB uint8 face crops (any sizes) -> calibrated fake probabilities, shape (N,)."""
+        return self.assess(crops)[0]
+
+    def score_and_features(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated fake probabilities (N,), pooled features (N, D)), from one traced call per batch."""
+        if self._score_features is None:
+            raise ModelError(f"Model {self.path} has no {OOD_LAYER!r} layer")
+        if not crops:
+            return np.zeros((0,), np.float32), np.zeros((0, self.feature_dim), np.float32)
+        out = self._run(self._score_features, crops)
+        p = np.concatenate([o[0] for o in out])
+        return apply_temperature(p, self.card.temperature), np.concatenate([o[1] for o in out])
+
+    def assess(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """(calibrated fake probabilities (N,), OOD distances (N,) or None without OOD stats). With stats, the
+        scores come from the same traced call as the features: the distance costs no second forward pass."""
+        if self.ood is not None:
+            p, features = self.score_and_features(crops)
+            return p, self.ood.distance(features).astype(np.float32)
+        if not crops:
+            return np.zeros((0,), np.float32), None
+        return apply_temperature(np.concatenate(self._run(self._score, crops)), self.card.temperature), None
 
 
 def atomic_write(path: Path, write) -> None:

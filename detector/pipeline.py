@@ -15,7 +15,7 @@ from .errors import InputError
 from .faces import Face, FaceDetector, shrink
 from .model import load_classifier
 from .preprocess import crop_face
-from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, call_for, verdict_for
+from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, call_for, unfamiliar_summary, verdict_for
 from .tracks import link_tracks
 
 THUMB_SIDE = 640  # video frames kept for display are shrunk to this
@@ -62,13 +62,22 @@ class Detector:
     def device(self) -> str:
         return self.classifier.device_description
 
-    def _face_results(self, faces: list[Face], scores, threshold, frame=None, persons=None) -> list[FaceResult]:
+    def _face_results(self, faces: list[Face], scores, distances, threshold, frame=None,
+                      persons=None) -> list[FaceResult]:
         return [
             FaceResult(box=f.box, confidence=f.confidence, landmarks=f.landmarks, fake_probability=float(s),
                        verdict=verdict_for(float(s), threshold), frame=frame,
-                       person=None if persons is None else persons[i])
+                       person=None if persons is None else persons[i], **self._ood_fields(distances, i))
             for i, (f, s) in enumerate(zip(faces, scores))
         ]
+
+    def _ood_fields(self, distances, i: int) -> dict:
+        """Face i's OOD distance and flag (at the card's OOD threshold: the slider does not move it); none without
+        OOD stats."""
+        if distances is None:
+            return {}
+        d = float(distances[i])
+        return {"ood_distance": d, "unfamiliar": bool(self.classifier.ood.flag(d))}
 
     # ------------------------------------------------------------------ images
     def analyse_image(self, source, name: str = "image", threshold: float | None = None) -> AnalysisResult:
@@ -94,7 +103,7 @@ class Detector:
         t2 = time.perf_counter()
         crops = [[im] if i in whole else [_kept_crop(im, f.box) for f in fs]
                  for i, (im, fs) in enumerate(zip(images, faces))]
-        scores = self.classifier.score([c for cs in crops for c in cs])
+        scores, distances = self.classifier.assess([c for cs in crops for c in cs])
         t3 = time.perf_counter()
         out, k = [], 0
         for i, (image, name, fs, cs) in enumerate(zip(images, names, faces, crops)):
@@ -103,21 +112,17 @@ class Detector:
                                  timings={"decode": 0.0, "detect": (t2 - t1) / len(images),
                                           "classify": (t3 - t2) / len(images)})
             res.artifacts = {"image": image, "crops": cs}
+            mine = None if distances is None else distances[k : k + len(cs)]
             if i in whole:
-                res.faces = [self._whole_image_face(image, scores[k], threshold)]
+                h, w = image.shape[:2]  # the whole image as one face (confidence 0: no detector vouched for it)
+                whole_face = Face(box=(0.0, 0.0, float(w), float(h)), confidence=0.0, landmarks={})
+                res.faces = self._face_results([whole_face], scores[k : k + 1], mine, threshold)
                 res.message = WHOLE_IMAGE_MESSAGE
             else:
-                res.faces = self._face_results(fs, scores[k : k + len(fs)], threshold)
+                res.faces = self._face_results(fs, scores[k : k + len(fs)], mine, threshold)
             k += len(cs)
             out.append(decide(res, threshold, card=self.card))
         return out
-
-    @staticmethod
-    def _whole_image_face(image: np.ndarray, score: float, threshold: float) -> FaceResult:
-        """The whole image as one face (confidence 0: no detector vouched for it)."""
-        h, w = image.shape[:2]
-        return FaceResult(box=(0.0, 0.0, float(w), float(h)), confidence=0.0, landmarks={},
-                          fake_probability=float(score), verdict=verdict_for(float(score), threshold))
 
     # ------------------------------------------------------------------ videos
     def analyse_video(self, path: str, name: str | None = None, n_frames: int = 32,
@@ -176,7 +181,7 @@ class Detector:
         faces_per_frame = [faces_per_frame[i] for i in order]
         crops = [c for i in order for c in crops_per_frame[i]]
         t = time.perf_counter()
-        scores = self.classifier.score(crops)
+        scores, distances = self.classifier.assess(crops)
         timings["classify"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -187,8 +192,9 @@ class Detector:
         k = 0
         for (idx, ts), fs, tids in zip(sampled, faces_per_frame, ids):
             s = scores[k : k + len(fs)]
+            res.faces += self._face_results(fs, s, None if distances is None else distances[k : k + len(fs)],
+                                            threshold, frame=idx, persons=tids)
             k += len(fs)
-            res.faces += self._face_results(fs, s, threshold, frame=idx, persons=tids)
             res.frames.append(FrameResult(frame=idx, time_s=ts, n_faces=len(fs),
                                           fake_probability=float(np.max(s)) if len(fs) else None))
         res.artifacts = {"crops": crops, "frames": thumbs}
@@ -243,6 +249,7 @@ def decide(res: AnalysisResult, threshold: float, strategy: str | None = None, *
     person, each person scored with `strategy`, the video as fake as its most fake person. `card` (the model's
     ModelCard) gives the inconclusive band at this threshold, for faces, persons and the whole file alike."""
     res.threshold, res.band = threshold, card.band_at(threshold)
+    res.unfamiliar, res.unfamiliar_share = unfamiliar_summary(res.faces)  # the OOD flag does not move with the slider
     for f in res.faces:
         f.verdict, f.call = verdict_for(f.fake_probability, threshold), call_for(f.fake_probability, res.band)
     if res.verdict == "error":

@@ -1,6 +1,7 @@
 """Provenance: what a report needs so that someone else can check it later. Which file exactly (SHA-256 and
 size), when (UTC), by which model (name and its card's SHA-256), which version of this package, at which
-threshold and band. The app, the CLI and the scan all stamp their results here."""
+threshold and band, and the OOD threshold behind the "unfamiliar" flags. The app, the CLI and the scan all
+stamp their results here."""
 from __future__ import annotations
 
 import hashlib
@@ -44,5 +45,7 @@ def stamp(result, card, source):
         "package_version": __version__,
         "threshold": result.threshold,
         "band": card.info.get("band"),
+        # the distance above which a face was flagged unfamiliar (detector.ood); None when no face was assessed
+        "ood_threshold": (card.info.get("ood") or {}).get("threshold") if result.unfamiliar is not None else None,
     }
     return result

@@ -26,6 +26,20 @@ INCONCLUSIVE_ADVICE = (
     "source (a reverse image search), other copies of it, or for a video a longer or sharper clip.")
 
 
+UNFAMILIAR_FACE = "This face is unlike the pictures the model was trained on: treat its score as unreliable."
+UNFAMILIAR_FACES = ("{n} of the {total} faces seen are unlike the pictures the model was trained on: treat the "
+                    "score as unreliable.")
+UNFAMILIAR_MARK = "unlike the training pictures"  # beside each such face's score
+
+
+def unfamiliar_warning(result) -> str | None:
+    """The plain warning for an analysis flagged unfamiliar (detector.ood), None when it is not (or cannot be)."""
+    if not result.unfamiliar:
+        return None
+    n = sum(bool(f.unfamiliar) for f in result.faces)
+    return UNFAMILIAR_FACE if len(result.faces) == 1 else UNFAMILIAR_FACES.format(n=n, total=len(result.faces))
+
+
 def band_text(result) -> str:
     low, high = result.band
     return f"{100 * low:.1f}% to {100 * high:.1f}% fake probability"
@@ -174,6 +188,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 15px; margin: 14px 0 6p
 .verdict { padding: 8px 12px; border-radius: 6px; font-size: 17px; font-weight: 600; }
 .likely_fake { background: #fde2e2; color: #8a1111; } .likely_real { background: #e1f5e6; color: #135c25; }
 .inconclusive { background: #ffe8c7; color: #6b3d00; }
+.unfamiliar { border-left: 4px solid #b26a00; padding: 4px 8px; font-weight: 600; }
 .no_face, .error { background: #fff4d6; color: #6b4e00; }
 .faces { display: flex; flex-wrap: wrap; gap: 8px; } .face { width: 160px; font-size: 11px; }
 .frames { display: flex; gap: 8px; } .frames figure { margin: 0; flex: 1; font-size: 11px; }
@@ -195,6 +210,8 @@ def report_html(result, classifier, name: str | None = None) -> str:
            f"<div class='verdict {css_class}'>{e(headline)}</div>"]
     if result.call == "inconclusive":
         out.append(f"<p>{e(inconclusive_advice(result))}</p>")
+    if unfamiliar_warning(result):
+        out.append(f"<p class='unfamiliar'>&#9888; {e(unfamiliar_warning(result))}</p>")
     if result.message:
         out.append(f"<p>{e(result.message)}</p>")
     if result.threshold is not None:
@@ -243,7 +260,8 @@ def report_html(result, classifier, name: str | None = None) -> str:
             what = "heatmap" if shows_fake_map(f) else "crop (called likely real: no heatmap)"
             out.append(f"<div class='face'><img src='{_data_uri(shown, FACE_SIDE, 'png')}' "
                        f"alt='face {n + 1} {what}'><br><b>Face #{n + 1}</b>: {_pct(f.fake_probability)} fake "
-                       f"({e(CALL_WORDS.get(f.call, f.verdict))}){where}</div>")
+                       f"({e(CALL_WORDS.get(f.call, f.verdict))}){where}"
+                       + (f"<br><b>&#9888; {UNFAMILIAR_MARK}</b>" if f.unfamiliar else "") + "</div>")
         out.append("</div></section>")
 
     prov = result.to_dict()["provenance"]

@@ -19,6 +19,8 @@ class FaceResult:
     call: str | None = None
     frame: int | None = None  # video frame index
     person: int | None = None  # video track id
+    ood_distance: float | None = None  # from the training faces' features (detector.ood); None: no OOD stats
+    unfamiliar: bool | None = None  # ood_distance above the card's OOD threshold: treat the score as unreliable
 
 
 @dataclass
@@ -51,6 +53,8 @@ class AnalysisResult:
     model: str | None = None
     threshold: float | None = None
     band: tuple[float, float] | None = None  # the inconclusive band in force (ModelCard.band_at the threshold)
+    unfamiliar: bool | None = None  # at least half the faces are unlike the training faces (None: no OOD stats)
+    unfamiliar_share: float | None = None  # share of the faces flagged unfamiliar
     strategy: str | None = None
     width: int | None = None
     height: int | None = None
@@ -91,3 +95,13 @@ def call_for(p: float, band: tuple[float, float]) -> str:
     so the call is exactly the verdict."""
     low, high = band
     return "likely_fake" if p >= high else "likely_real" if p < low else "inconclusive"
+
+
+def unfamiliar_summary(faces) -> tuple[bool | None, float | None]:
+    """(flag, share of faces flagged) of an analysis. One rule for images and videos: flagged when at least half
+    its faces are (a single face decides alone; a few odd frames of a clip do not). None without OOD stats."""
+    flags = [f.unfamiliar for f in faces if f.unfamiliar is not None]
+    if not flags:
+        return None, None
+    share = sum(flags) / len(flags)
+    return share >= 0.5, share

@@ -12,7 +12,8 @@ scored (a Parquet file cut off mid-write is removed and its files scored again).
 error row; the scan goes on. The terminal shows a progress bar and a summary; Ray's own log goes to
 DIR/_ray.log. Rows: path (absolute), kind, verdict, call, fake_probability, message, model, threshold,
 n_faces, seconds, detail (the CLI's full JSON record), and the provenance: sha256, size_bytes, analysed_at_utc,
-model_card_sha256, package_version, band. Read them with pandas: pd.read_parquet(DIR).
+model_card_sha256, package_version, band; then unfamiliar and unfamiliar_share (faces unlike the training ones,
+detector.ood; null without OOD stats or faces). Read them with pandas: pd.read_parquet(DIR).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
 DIR on storage all nodes see (NFS, a mounted bucket). Ray is imported here only: the rest of the package never
@@ -34,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "message", "model", "threshold", "n_faces",
            "seconds", "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version",
-           "band"]
+           "band", "unfamiliar", "unfamiliar_share"]
 # Provenance columns (detector.provenance): scan column -> key of the provenance block
 PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", "analysed_at_utc": "analysed_at_utc",
                       "model_card_sha256": "model_card_sha256", "package_version": "package_version", "band": "band"}
@@ -48,7 +49,8 @@ def schema():
                       ("threshold", pa.float64()), ("n_faces", pa.int64()), ("seconds", pa.float64()),
                       ("detail", pa.string()), ("sha256", pa.string()), ("size_bytes", pa.int64()),
                       ("analysed_at_utc", pa.string()), ("model_card_sha256", pa.string()),
-                      ("package_version", pa.string()), ("band", pa.string())])  # band: JSON, its shape is the card's
+                      ("package_version", pa.string()), ("band", pa.string()),  # band: JSON, its shape is the card's
+                      ("unfamiliar", pa.bool_()), ("unfamiliar_share", pa.float64())])
 
 
 def list_inputs(inputs) -> list[str]:
@@ -119,7 +121,8 @@ class ScoreFiles:
             rows.append({"path": path, "kind": r.kind, "verdict": r.verdict, "call": r.call,
                          "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
-                         "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov})
+                         "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov,
+                         "unfamiliar": r.unfamiliar, "unfamiliar_share": r.unfamiliar_share})
         return pa.Table.from_pylist(rows, schema=schema())
 
 
@@ -241,8 +244,9 @@ def main(argv=None) -> int:
     verdicts = table.column("verdict").to_pylist() if table.num_rows else []
     summary = {v: verdicts.count(v) for v in ("real", "fake", "no_face", "error")}
     unsure = table.column("call").to_pylist().count("inconclusive") if "call" in table.column_names else 0
+    odd = table.column("unfamiliar").to_pylist().count(True) if "unfamiliar" in table.column_names else 0
     print(f"{out}: {table.num_rows} rows " + " ".join(f"{k}={n}" for k, n in summary.items())
-          + f" (inconclusive={unsure})", file=sys.stderr)
+          + f" (inconclusive={unsure}, unfamiliar={odd})", file=sys.stderr)
     return 1 if summary["error"] else 0
 
 

@@ -1,6 +1,7 @@
 """data_prep and train.py on tiny data the test makes (never ../shared): layout checks, SBI, extraction,
 and a real (tiny, seconds-long) training run that writes a loadable model + card."""
 import csv
+import hashlib
 import json
 import subprocess
 import sys
@@ -126,6 +127,9 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     assert 0 <= low <= card["threshold"] <= high <= 1  # the inconclusive band holds the threshold
     assert f"val_fp_{tiny_dataset.name}" in history
     assert (out / "quick.png").stat().st_size > 1000  # curves + confusion matrix
+    ood = card["ood"]  # the unfamiliar-face stats, fitted on the training folders' faces (training.ood)
+    assert ood["threshold"] > 0 and ood["sources"][tiny_dataset.name]["train_faces"] == 12
+    assert ood["stats_sha256"] == hashlib.sha256((out / "quick.ood.npz").read_bytes()).hexdigest()
     assert not list(out.glob(".quick*"))  # no temp files left behind
 
     from detector.pipeline import Detector
@@ -199,7 +203,7 @@ def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
         for p in procs:
             p.kill()
     assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
-    assert sorted(f.name for f in out.iterdir()) == ["mw.json", "mw.keras", "mw.png"]
+    assert sorted(f.name for f in out.iterdir()) == ["mw.json", "mw.keras", "mw.ood.npz", "mw.png"]
     assert "worker-1: training finished; the chief writes the model" in logs[1]
     dist = json.loads((out / "mw.json").read_text())["training"]["distribution"]  # MultiWorkerMirrored's class
     assert dist == {"strategy": "CollectiveAllReduceStrategy", "replicas": 2, "workers": 2}

@@ -15,6 +15,7 @@ from detector.model import atomic_write
 
 from .backbones import build_classifier
 from .callbacks import predict
+from .ood import fit_and_write
 from .sources import sources_of_real_fakes
 
 ARCH_DESCRIPTIONS = {
@@ -61,7 +62,8 @@ def best_epoch_of(history_csv: Path):
 def finalise(model, sources, test, real_val, real_test, args, precision, strategy, steps, n_pairs, seconds,
              history_csv, model_path, card_path, argv) -> dict:
     """Serve in float32 (portable to CPUs without bf16; the weights are identical): calibrate on Validation,
-    report Validation per source and Test (Test only reports), write model, card and plot atomically."""
+    report Validation per source and Test (Test only reports), write model, card and plot atomically, then fit the
+    "unlike anything it was trained on" stats (training.ood) on the faces of every folder it was trained on."""
     import keras
     import tensorflow as tf
 
@@ -161,6 +163,14 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
     except Exception as e:  # plots are a report, never a reason to lose the model
         print(f"warning: could not draw {plot_path}: {e}", file=sys.stderr)
     print(f"wrote {model_path} and {card_path} ({seconds / 60:.1f} min of training)", file=sys.stderr)
+    folders = list(dict.fromkeys(args.data + args.sbi + args.real_photos))  # each once, in the command's order
+    per_class = {"per_class": 8, "val_per_class": 8} if args.quick else {}
+    try:
+        card["ood"] = fit_and_write(model_path, folders, **per_class, command="python -m training.ood "
+                                    f"{model_path} --data {' '.join(map(str, folders))}")
+    except Exception as e:  # the OOD stats are an extra: the model and its card are written already
+        print(f"warning: no OOD stats fitted ({type(e).__name__}: {e}); fit them later with python -m training.ood",
+              file=sys.stderr)
     return card
 
 
