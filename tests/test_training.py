@@ -282,3 +282,21 @@ def test_combine_links_reals_and_fakes_of_other_sources_split_by_split(tiny_data
     assert len(read_pairs(out, train)) == 7  # random pairs, the fakes recycled
     combine(out, [tiny_dataset, reals_only], [tiny_dataset])  # again: idempotent
     assert len(find_split(out, "Train").paths) == 13
+
+
+def test_resynth_dataset_pairs_each_real_with_its_resynthesis(tmp_path, tiny_dataset):
+    """data_prep.resynth: a tiny auto-encoder trained on the reals, each real linked (never copied) beside its
+    re-synthesis of the same size, and pairs.csv keeping them together, readable as a training source."""
+    from data_prep.resynth import build_autoencoder, make_resynth_dataset, resynthesise
+
+    odd = np.random.default_rng(0).integers(0, 255, (37, 45, 3), np.uint8)
+    assert resynthesise(build_autoencoder(8), odd).shape == odd.shape  # any size, not only multiples of 8
+    out = tmp_path / "resynth"
+    stats = make_resynth_dataset([tiny_dataset], out, epochs=1)
+    assert stats == {"Train": 6, "Validation": 6}
+    reals = sorted((out / "Train" / "Real").iterdir())
+    assert len(reals) == 6 and all(p.is_symlink() for p in reals)
+    fake = np.asarray(Image.open(out / "Train" / "Fake" / f"{reals[0].stem}_rs.jpg"))
+    assert fake.shape == np.asarray(Image.open(reals[0])).shape
+    pairs = read_pairs(out, find_split(out, "Train"))
+    assert len(pairs) == 6 and all(Path(f).stem == Path(r).stem + "_rs" for r, f in pairs)
