@@ -66,7 +66,7 @@ def _cached_detector(model_name: str | None, models_dir: str):
 
 
 def warm_up(detector) -> None:
-    """Run the path of a first photo once (MTCNN, classifier, Grad-CAM), so that the first visitor's photo costs
+    """Run the path of a first photo once (MTCNN, classifier, heatmap), so that the first visitor's photo costs
     what later ones do: the first calls trace TensorFlow graphs (~5 s to a first verdict, ~10 s with its heatmap,
     on this 2-core machine). MTCNN retraces for the next couple of new picture sizes (+0.15 s each) and then
     settles, so three sizes."""
