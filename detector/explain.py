@@ -24,18 +24,18 @@ def fine_layer(model, min_cells: int = MIN_CELLS) -> str:
     return names[-1]
 
 
-def _cam_fn(classifier: Classifier, layer: str, method: str):
-    """One traced tf.function per (classifier, layer, method) returning the map at the layer's resolution.
-    Traced, a heatmap costs one graph call instead of Python running every layer eagerly (`bench/app_latency.py`
-    times the heatmaps in the app)."""
-    key = (layer, method)
+def _cam_fn(classifier: Classifier, method: str):
+    """One traced tf.function per (classifier, method) returning the map at its layer's resolution; the layer is
+    found once, here. Traced, a heatmap costs one graph call instead of Python running every layer eagerly
+    (`bench/app_latency.py` times the heatmaps in the app)."""
     with _lock:
         cache = classifier.__dict__.setdefault("_cam_fns", {})
-        if key not in cache:
+        if method not in cache:
             import keras
             import tensorflow as tf
 
             m = classifier.model
+            layer = GRADCAM_LAYER if method == "gradcam" else fine_layer(m)
             gm = keras.Model(m.inputs, [m.get_layer(layer).output, m.output])
             size = classifier.input_size
 
@@ -53,8 +53,8 @@ def _cam_fn(classifier: Classifier, layer: str, method: str):
                     cam = tf.reduce_sum(tf.reduce_mean(grads, axis=(1, 2), keepdims=True) * fmap, axis=-1)
                 return tf.nn.relu(cam)[0]
 
-            cache[key] = fn
-    return cache[key]
+            cache[method] = fn
+    return cache[method]
 
 
 def heatmap(classifier: Classifier, crop: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
@@ -70,11 +70,9 @@ def heatmap(classifier: Classifier, crop: np.ndarray, method: str = DEFAULT_METH
         raise ValueError(f"unknown heatmap method {method!r}; choose from {', '.join(METHODS)}")
     if method == "occlusion":
         return occlusion(classifier, crop)
-    m = classifier.model
-    layer = GRADCAM_LAYER if method == "gradcam" else fine_layer(m)
     x = resize_for_model(cv2.resize(crop, (224, 224), interpolation=cv2.INTER_AREA)[None], classifier.input_size)
     with tf.device(classifier.device):
-        cam = _cam_fn(classifier, layer, "layercam" if method == "layercam" else "gradcam")(x).numpy()
+        cam = _cam_fn(classifier, method)(x).numpy()
     cam = cam.astype(np.float32)
     if cam.max() > 0:
         cam /= cam.max()
