@@ -3,7 +3,7 @@ accurate are the calls it does not flag? Leave one source out, Validation only.
 
     nice -n 5 python bench/ood.py ../shared/datasets/dfdc-faces ~/.cache/deepfake-detector/datasets/stylegan-crops \\
         ~/.cache/deepfake-detector/datasets/utkface-crops ~/.cache/deepfake-detector/datasets/lfw-crops \\
-        [--model models/effnetlite0-mix.keras] [--cache artifacts/ood-features.npz] [--update-card]
+        [--model models/NAME.keras] [--cache artifacts/ood-features.npz] [--update-card]
 
 Face crops are scored as given (no detection) through the model, pooled features and scores in one call, a seeded
 sample of --per-class Train and --val-per-class Validation faces per class per source (training.ood's defaults).
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", nargs="+", help="face-crop folders, one source each (Train/Validation x Real[/Fake])")
-    ap.add_argument("--model", default=str(ROOT / "models" / "effnetlite0-mix.keras"))
+    ap.add_argument("--model", default=None, help="a .keras file (default: the bundled default model)")
     ap.add_argument("--per-class", type=int, default=PER_CLASS)
     ap.add_argument("--val-per-class", type=int, default=VAL_PER_CLASS)
     ap.add_argument("--components", type=int, nargs="+", default=[16, 32, 64, 128])
@@ -142,7 +142,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import numpy as np
 
-    from detector.model import ModelCard, atomic_write
+    from detector.model import ModelCard, atomic_write, available_models
+
+    a.model = a.model or str(next(iter(available_models(ROOT / "models").values())))
 
     card_path = Path(a.model).with_suffix(".json")
     card = ModelCard.load(card_path)

@@ -11,11 +11,12 @@ from PIL import Image
 
 from conftest import ROOT
 from detector.errors import ModelError
+from detector.model import available_models
 from detector.ood import OodStats, fit, load_stats, stats_path, weighted_quantile
 from detector.results import FaceResult, unfamiliar_summary
 from training.ood import write
 
-BUNDLED = ROOT / "models" / "effnetlite0-mix.keras"
+BUNDLED = next(iter(available_models(ROOT / "models").values()))  # the default comes first
 
 
 def blobs(seed: int, n: int = 400, d: int = 24):
