@@ -193,3 +193,22 @@ def test_a_brief_false_track_decides_no_strategy_score():
     assert res.fake_probability == pytest.approx(0.2) and res.verdict == "real"
     assert res.strategy_scores == pytest.approx({"mean": 0.2, "max_face_mean": 0.2, "confident_mean": 0.2})
     assert [p.counted for p in res.persons] == [True, False]
+
+
+def test_sharpness_bench_finds_a_blur_shortcut(tmp_path, capsys):
+    """bench/sharpness.py: fakes that are blurred copies of the reals are told apart by sharpness alone."""
+    import cv2
+
+    from bench.sharpness import main
+
+    rng = np.random.default_rng(0)
+    for label in ("Real", "Fake"):
+        (tmp_path / "Validation" / label).mkdir(parents=True)
+    for i in range(8):
+        face = rng.integers(0, 256, (96, 96, 3), np.uint8)
+        cv2.imwrite(str(tmp_path / "Validation" / "Real" / f"{i}.png"), face)
+        cv2.imwrite(str(tmp_path / "Validation" / "Fake" / f"{i}.png"), cv2.GaussianBlur(face, (7, 7), 2))
+    assert main([str(tmp_path), "--per-class", "8", "--size", "64"]) == 0
+    row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
+    assert row[2].strip() == row[3].strip() == "8"
+    assert float(row[4]) > float(row[5]) and float(row[6]) == 0.0  # every fake blurrier than every real
