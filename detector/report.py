@@ -30,6 +30,7 @@ UNFAMILIAR_FACE = "This face is unlike the pictures the model was trained on: tr
 UNFAMILIAR_FACES = ("{n} of the {total} faces seen are unlike the pictures the model was trained on: treat the "
                     "score as unreliable.")
 UNFAMILIAR_MARK = "unlike the training pictures"  # beside each such face's score
+NOT_COUNTED_MARK = "too small to judge: not counted"  # a small face beside a larger one (pipeline.SMALL_FACE_SIDE)
 
 
 def unfamiliar_warning(result) -> str | None:
@@ -261,7 +262,8 @@ def report_html(result, classifier, name: str | None = None) -> str:
             out.append(f"<div class='face'><img src='{_data_uri(shown, FACE_SIDE, 'png')}' "
                        f"alt='face {n + 1} {what}'><br><b>Face #{n + 1}</b>: {_pct(f.fake_probability)} fake "
                        f"({e(CALL_WORDS.get(f.call, f.verdict))}){where}"
-                       + (f"<br><b>&#9888; {UNFAMILIAR_MARK}</b>" if f.unfamiliar else "") + "</div>")
+                       + (f"<br><b>&#9888; {UNFAMILIAR_MARK}</b>" if f.unfamiliar else "")
+                       + ("" if f.counted else f"<br><i>{NOT_COUNTED_MARK}</i>") + "</div>")
         out.append("</div></section>")
 
     prov = result.to_dict()["provenance"]

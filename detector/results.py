@@ -21,6 +21,7 @@ class FaceResult:
     person: int | None = None  # video track id
     ood_distance: float | None = None  # from the training faces' features (detector.ood); None: no OOD stats
     unfamiliar: bool | None = None  # ood_distance above the card's OOD threshold: treat the score as unreliable
+    counted: bool = True  # False: a small face beside a larger one in a picture: shown, not deciding the verdict
 
 
 @dataclass

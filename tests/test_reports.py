@@ -196,3 +196,39 @@ def test_detector_page_offers_both_reports_named_after_the_upload(monkeypatch, t
     assert json.loads(downloads[json_name])["provenance"]["threshold"] == 0.2
     at.file_uploader[0].set_value(("next.jpg", jpeg(astronaut[:, ::-1].copy()), "image/jpeg")).run()
     assert not at.exception and at.slider[0].value == 0.5
+
+
+def test_a_small_background_face_is_shown_but_not_counted(detector, astronaut):
+    """The real MTCNN finds a large face and a small copy of it (under pipeline.SMALL_FACE_SIDE); both are scored
+    and reported, the small one marked as not counted, and the picture's score is the large face's."""
+    import cv2
+
+    from detector.pipeline import SMALL_FACE_SIDE
+    from detector.report import NOT_COUNTED_MARK
+
+    picture = astronaut.copy()
+    small = cv2.resize(astronaut[30:200, 140:290], (40, 45), interpolation=cv2.INTER_AREA)
+    picture[400:445, 420:460] = small
+    r = stamp(detector.analyse_image(jpeg(picture), name="two.jpg"), detector.card, jpeg(picture))
+    widths = [f.box[2] - f.box[0] for f in r.faces]
+    assert len(r.faces) == 2 and min(widths) < SMALL_FACE_SIDE <= max(widths), widths
+    big = max(r.faces, key=lambda f: f.box[2] - f.box[0])
+    assert [f.counted for f in r.faces] == [f is big for f in r.faces]
+    assert r.fake_probability == pytest.approx(big.fake_probability)
+    assert sorted(f["counted"] for f in json.loads(report_json(r))["faces"]) == [False, True]
+    assert report_html(r, detector.classifier, "two.jpg").count(NOT_COUNTED_MARK) == 1
+
+
+def test_detector_page_marks_the_small_face(monkeypatch, tiny_models_dir, astronaut):
+    import cv2
+
+    from detector.report import NOT_COUNTED_MARK
+
+    monkeypatch.setenv("DEEPFAKE_MODELS_DIR", str(tiny_models_dir))
+    picture = astronaut.copy()
+    picture[400:445, 420:460] = cv2.resize(astronaut[30:200, 140:290], (40, 45), interpolation=cv2.INTER_AREA)
+    at = app_page("pages/1_Detector.py").run()
+    at.file_uploader[0].set_value(("two.jpg", jpeg(picture), "image/jpeg")).run()
+    assert not at.exception, at.exception
+    cards = [m.value for m in at.markdown if m.value.startswith("**Face #")]
+    assert len(cards) == 2 and sum(NOT_COUNTED_MARK in c for c in cards) == 1, cards

@@ -195,6 +195,30 @@ def test_a_brief_false_track_decides_no_strategy_score():
     assert [p.counted for p in res.persons] == [True, False]
 
 
+
+def test_a_small_face_beside_a_larger_one_does_not_decide_a_picture():
+    """A small (blurred, background) face scoring fake does not make a picture with a larger real-looking face
+    fake; it is shown, marked not counted. Alone, it decides, at any threshold."""
+    from detector.model import ModelCard
+    from detector.pipeline import SMALL_FACE_SIDE, decide
+    from detector.results import AnalysisResult, FaceResult
+
+    card = ModelCard(name="t", input_size=64, threshold=0.5)
+    side = SMALL_FACE_SIDE
+    big = FaceResult((100, 100, 100 + 2 * side, 100 + 2 * side), 0.99, {}, 0.2, "real")
+    small = FaceResult((10, 10, 10 + side - 1, 10 + 2 * side), 0.9, {}, 0.9, "fake")  # narrower than the limit
+    both = decide(AnalysisResult(path="p.jpg", verdict="real", kind="image", faces=[big, small]), 0.5, card=card)
+    assert both.fake_probability == pytest.approx(0.2) and both.verdict == "real"
+    assert [f.counted for f in both.faces] == [True, False] and both.faces[1].verdict == "fake"
+    assert decide(both, 0.1, card=card).fake_probability == pytest.approx(0.2)  # the slider does not bring it back
+    alone = FaceResult((10, 10, 10 + side - 1, 10 + side - 1), 0.9, {}, 0.9, "fake")
+    res = decide(AnalysisResult(path="q.jpg", verdict="real", kind="image", faces=[alone]), 0.5, card=card)
+    assert res.fake_probability == pytest.approx(0.9) and res.verdict == "fake" and res.faces[0].counted
+    edge = FaceResult((10, 10, 10 + side, 10 + side), 0.9, {}, 0.9, "fake")  # exactly the limit: counted
+    res = decide(AnalysisResult(path="r.jpg", verdict="real", kind="image", faces=[big, edge]), 0.5, card=card)
+    assert res.verdict == "fake" and all(f.counted for f in res.faces)
+
+
 def test_sharpness_bench_finds_a_blur_shortcut(tmp_path, capsys):
     """bench/sharpness.py: fakes that are blurred copies of the reals are told apart by sharpness alone."""
     import cv2

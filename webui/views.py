@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from detector.explain import draw_faces, face_heatmap
-from detector.report import (CALL_WORDS, HEADLINES, UNFAMILIAR_MARK, inconclusive_advice, shows_fake_map,
-                             threshold_note, unfamiliar_warning)
+from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR_MARK, inconclusive_advice,
+                             shows_fake_map, threshold_note, unfamiliar_warning)
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # a map costs ~0.05-0.3 s a face on a CPU
@@ -49,7 +49,8 @@ def face_gallery(detector, result, indices, columns: int = 4, width: int | str =
             where = f" · frame {face.frame}" if face.frame is not None else ""
             st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake "
                         f"({CALL_WORDS.get(face.call, face.verdict)}){where}"
-                        + (f" · :orange[{UNFAMILIAR_MARK}]" if face.unfamiliar else ""))
+                        + (f" · :orange[{UNFAMILIAR_MARK}]" if face.unfamiliar else "")
+                        + ("" if face.counted else f" · :grey[{NOT_COUNTED_MARK}]"))
             if n < MAX_HEATMAPS and shows_fake_map(face):
                 st.image(heatmap(detector, result, i), width=width, output_format="JPEG",
                          caption="LayerCAM: red = what pushed the score towards fake most")
