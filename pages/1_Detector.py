@@ -88,7 +88,8 @@ if result.kind == "image":
                         "green = likely real")
         with right:
             st.metric("Faces found", len(result.faces))
-            st.metric("Most fake face", f"{100 * result.fake_probability:.1f}%")
+            counted = "" if all(f.counted for f in result.faces) else " (of those counted)"
+            st.metric(f"Most fake face{counted}", f"{100 * result.fake_probability:.1f}%")
         st.subheader("Each face, and why")
         face_gallery(detector, result, range(len(result.faces)))
     else:

@@ -232,3 +232,4 @@ def test_detector_page_marks_the_small_face(monkeypatch, tiny_models_dir, astron
     assert not at.exception, at.exception
     cards = [m.value for m in at.markdown if m.value.startswith("**Face #")]
     assert len(cards) == 2 and sum(NOT_COUNTED_MARK in c for c in cards) == 1, cards
+    assert [m.label for m in at.metric][-1] == "Most fake face (of those counted)"
