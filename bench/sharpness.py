@@ -4,8 +4,8 @@ may learn "blurry = fake" (or "sharp = fake") instead of the manipulation: a sho
     python bench/sharpness.py ../shared/datasets/dfdc-faces ~/.cache/deepfake-detector/datasets/resynth \\
         ~/.cache/deepfake-detector/datasets/stylegan-crops --split Validation --per-class 300
 
-Each face is resized to the model's input (160 px, area, as the detector does) and its sharpness measured as
-the variance of the Laplacian of its grey image. Per source: the median sharpness of each class and the AUC of
+Each face is resized to the model's input (160 px, area) and its sharpness measured as the variance of the
+Laplacian of its grey image (data_prep.match_sharpness.sharpness, which can blur a source's fakes to match). Per source: the median sharpness of each class and the AUC of
 sharpness as a fake score (0.5: sharpness says nothing; near 0 or 1: a shortcut is there to learn). A seeded
 sample of --per-class faces per class.
 """
@@ -15,23 +15,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def sharpness(path: Path, size: int) -> float:
-    from detector.decode import load_image
-    from detector.preprocess import resize_for_model
-
-    grey = cv2.cvtColor(np.asarray(resize_for_model(load_image(path), size)), cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(grey.astype(np.float64), cv2.CV_64F).var())
-
-
 def main(argv=None) -> int:
+    from data_prep.match_sharpness import sharpness
     from detector.datasets import find_split
+    from detector.decode import load_image
     from detector.metrics import roc_auc
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,7 +41,7 @@ def main(argv=None) -> int:
         for label, y in (("Real", 0), ("Fake", 1)):
             files = [p for p, lab in zip(split.paths, split.labels) if lab == y]
             files = [files[i] for i in sorted(rng.permutation(len(files))[: a.per_class])]
-            by_class[label] = np.array([sharpness(Path(p), a.size) for p in files])
+            by_class[label] = np.array([sharpness(load_image(p), a.size) for p in files])
         r, f = by_class["Real"], by_class["Fake"]
         auc = roc_auc(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f]) if len(r) and len(f) else float("nan")
         med = lambda x: f"{np.median(x):.1f}" if len(x) else "-"  # noqa: E731

@@ -236,3 +236,31 @@ def test_sharpness_bench_finds_a_blur_shortcut(tmp_path, capsys):
     row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
     assert row[2].strip() == row[3].strip() == "8"
     assert float(row[4]) > float(row[5]) and float(row[6]) == 0.0  # every fake blurrier than every real
+
+
+def test_match_sharpness_blurs_fakes_to_the_reals_sharpness(tmp_path):
+    """data_prep.match_sharpness: fakes sharper than every real come out with the reals' median sharpness (so
+    sharpness no longer tells the classes apart), and reals are links to the originals."""
+    import cv2
+
+    from data_prep.match_sharpness import match, sharpness
+    from detector.metrics import roc_auc
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "src"
+    for label in ("Real", "Fake"):
+        (src / "Train" / label).mkdir(parents=True)
+    for i in range(12):
+        noise = rng.integers(0, 256, (120, 120, 3), np.uint8)
+        cv2.imwrite(str(src / "Train" / "Real" / f"r{i}.png"), cv2.GaussianBlur(noise, (0, 0), 1.0 + 0.2 * i))
+        cv2.imwrite(str(src / "Train" / "Fake" / f"f{i}.png"), noise)  # every fake sharper than every real
+    assert set(match(src, tmp_path / "out", size=64)) == {"Train"}
+    load = lambda p: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)  # noqa: E731
+    reals = sorted((tmp_path / "out" / "Train" / "Real").iterdir())
+    fakes = sorted((tmp_path / "out" / "Train" / "Fake").iterdir())
+    assert len(reals) == len(fakes) == 12 and all(p.is_symlink() for p in reals)
+    before = [sharpness(load(p), 64) for p in sorted((src / "Train" / "Fake").iterdir())]
+    r, f = [sharpness(load(p), 64) for p in reals], [sharpness(load(p), 64) for p in fakes]
+    assert roc_auc(np.r_[np.zeros(12), np.ones(12)], np.r_[r, before]) == 1.0
+    assert 0.3 <= roc_auc(np.r_[np.zeros(12), np.ones(12)], np.r_[r, f]) <= 0.7
+    assert abs(np.median(f) - np.median(r)) < 0.25 * np.median(r)
