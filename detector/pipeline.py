@@ -29,9 +29,9 @@ CLOSE_UP_MAX_SIDE = 640
 CLOSE_UP_MIN_SIDE = 64  # fewer pixels than this carry no manipulation traces worth scoring
 CLOSE_UP_ASPECT = (0.75, 1.33)
 CLOSE_UP_MIN_STD = 12.0  # grey-level spread: a flat or nearly blank picture is not a face
-# Faces narrower than this (pixels of the picture) are judged less reliably: on real photos' Validation 15 of 16
-# were called fake, mostly blurred or cut-off background faces (bench/small_faces.py). In a picture with a larger
-# face they are shown and scored but do not decide its verdict.
+# Faces smaller than this on either side (pixels of the picture) are judged less reliably: on real photos'
+# Validation 15 of 16 were called fake, mostly blurred or cut-off background faces (bench/small_faces.py). In a
+# picture with a larger face they are shown and scored but do not decide its verdict.
 SMALL_FACE_SIDE = 48
 WHOLE_IMAGE_MESSAGE = ("No face was detected, but the picture looks like a face close-up, so the whole picture "
                        "was scored as one face. If it is not a face, ignore this verdict.")
@@ -250,8 +250,8 @@ def iter_media(paths, recursive: bool = True):
 def decide(res: AnalysisResult, threshold: float, strategy: str | None = None, *, card) -> AnalysisResult:
     """(Re)compute verdicts and calls from the face scores already in `res`: cheap, so a threshold or strategy
     change in the app needs no new analysis. Images: as fake as the most fake face, small faces counting only
-    where no larger face is (SMALL_FACE_SIDE). Videos: faces grouped by
-    person, each person scored with `strategy`, the video as fake as its most fake person. `card` (the model's
+    where no larger face is (SMALL_FACE_SIDE). Videos: faces grouped by person, each person scored with
+    `strategy`, the video as fake as its most fake person. `card` (the model's
     ModelCard) gives the inconclusive band at this threshold, for faces, persons and the whole file alike."""
     res.threshold, res.band = threshold, card.band_at(threshold)
     res.unfamiliar, res.unfamiliar_share = unfamiliar_summary(res.faces)  # the OOD flag does not move with the slider
