@@ -42,11 +42,14 @@ def faces_of(detector, paths):
 
 
 def picture_score(whole, faces, min_side: int):
-    """The picture's score when faces narrower than min_side count only where no larger face is."""
+    """The picture's score when faces smaller than min_side count only where no larger face is (the pipeline's
+    rule, detector.pipeline.counted_faces, at another size)."""
+    from detector.pipeline import counted_faces
+
     if not faces:
         return 0.5 if whole is None else whole
-    large = [s for w, h, s in faces if min(w, h) >= min_side]
-    return max(large or [s for *_, s in faces])
+    return max(s for (_, _, s), counted in zip(faces, counted_faces([min(w, h) for w, h, _ in faces], min_side))
+               if counted)
 
 
 def main(argv=None) -> int:

@@ -50,7 +50,8 @@ def blur_to(image: np.ndarray, target: float, size: int = SIZE, steps: int = 12)
 
 
 def match(src: Path, out: Path, size: int = SIZE) -> dict[str, tuple[int, int]]:
-    """Write out/<split>/{Real,Fake}; per split (reals linked, fakes blurred to the reals' quantiles)."""
+    """Per split: its reals linked into out/<split>/Real, its fakes blurred to the reals' quantiles into
+    out/<split>/Fake."""
     from detector.decode import load_image
 
     counts = {}
@@ -71,16 +72,15 @@ def match(src: Path, out: Path, size: int = SIZE) -> dict[str, tuple[int, int]]:
         images = [load_image(p) for p in fakes]
         fake_sharp = np.array([sharpness(im, size) for im in images])
         ranks = fake_sharp.argsort().argsort() / max(len(fakes) - 1, 1)  # each fake's quantile among the fakes
-        blurred = 0
+        blurred, after = 0, []
         for p, im, q in zip(fakes, images, ranks):
-            target = float(np.quantile(real_sharp, q))
-            new = blur_to(im, target, size)
+            new = blur_to(im, float(np.quantile(real_sharp, q)), size)
             blurred += new is not im
+            after.append(sharpness(new, size))
             cv2.imwrite(str(out / split / "Fake" / (Path(p).stem + ".png")), cv2.cvtColor(new, cv2.COLOR_RGB2BGR))
         counts[split] = (len(reals), len(fakes))
         print(f"{split}: {len(reals)} real linked, {len(fakes)} fake written ({blurred} blurred); median sharpness "
-              f"real {np.median(real_sharp):.1f}, fake {np.median(fake_sharp):.1f} -> "
-              f"{np.median([sharpness(load_image(q), size) for q in sorted((out / split / 'Fake').glob('*.png'))]):.1f}",
+              f"real {np.median(real_sharp):.1f}, fake {np.median(fake_sharp):.1f} -> {np.median(after):.1f}",
               flush=True)
     return counts
 

@@ -47,6 +47,13 @@ def looks_like_face_crop(image: np.ndarray) -> bool:
     return float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std()) >= CLOSE_UP_MIN_STD
 
 
+def counted_faces(sides, min_side: int = SMALL_FACE_SIDE) -> list[bool]:
+    """Which faces of a picture decide its verdict, from each face's smaller side: those at least min_side, or
+    every face when none is."""
+    small = [side < min_side for side in sides]
+    return [all(small) or not s for s in small]
+
+
 def _kept_crop(image: np.ndarray, box) -> np.ndarray:
     crop = crop_face(image, box)
     return shrink(crop, CROP_KEEP_SIDE / max(crop.shape[:2]))
@@ -266,9 +273,9 @@ def decide(res: AnalysisResult, threshold: float, strategy: str | None = None, *
             f"No face found in the {len(res.frames)} sampled frames.") + NO_FACE_ADVICE)
         return res
     if res.kind == "image":
-        small = [min(f.box[2] - f.box[0], f.box[3] - f.box[1]) < SMALL_FACE_SIDE for f in res.faces]
-        for f, is_small in zip(res.faces, small):
-            f.counted = all(small) or not is_small
+        for f, counted in zip(res.faces, counted_faces([min(f.box[2] - f.box[0], f.box[3] - f.box[1])
+                                                        for f in res.faces])):
+            f.counted = counted
         res.fake_probability = max(f.fake_probability for f in res.faces if f.counted)
     else:
         res.strategy = strategy = strategy or res.strategy or DEFAULT_STRATEGY
