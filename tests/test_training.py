@@ -182,6 +182,33 @@ def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     assert np.abs(same.astype(int) - img.astype(int)).mean() < 1
 
 
+def test_camera_augmentation_varies_white_balance_sharpness_and_colour():
+    """`--augment camera`'s own part: some crops come out black and white, some with another white balance,
+    some sharper; shapes and dtype unchanged."""
+    import tensorflow as tf
+
+    from training import augment
+
+    tf.random.set_seed(0)
+    rng = np.random.default_rng(0)
+    img = tf.constant(np.clip(rng.normal(128, 40, (224, 224, 3)) * [1.0, 0.9, 0.8], 0, 255).astype(np.uint8))
+
+    def maybe(p, fn, x):
+        return tf.cond(tf.random.uniform([]) < p, lambda: fn(x), lambda: x)
+
+    grey = recoloured = sharper = 0
+    base = img.numpy().astype(float)
+    for _ in range(100):
+        out = augment._camera(img, maybe).numpy()
+        assert out.shape == (224, 224, 3) and out.dtype == np.uint8
+        o = out.astype(float)
+        grey += np.ptp(o, axis=2).max() <= 1
+        ratio = o.reshape(-1, 3).mean(0) / base.reshape(-1, 3).mean(0)
+        recoloured += np.ptp(ratio) > 0.03
+        sharper += np.abs(np.diff(o, axis=1)).mean() > 1.05 * np.abs(np.diff(base, axis=1)).mean()
+    assert 1 <= grey <= 25 and 15 <= recoloured <= 70 and 8 <= sharper <= 50
+
+
 def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
     """Two local worker processes under MultiWorkerMirroredStrategy (TF_CONFIG on 127.0.0.1): both finish, and
     only the chief writes a model."""

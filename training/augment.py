@@ -37,6 +37,8 @@ def _augment(img, level: str, jitter: float = 0.0):
 
     if level == "degrade":
         return _degrade(img, maybe)
+    if level == "camera":
+        return _degrade(_camera(img, maybe), maybe)
     strength = 1.0 if level == "full" else 0.5
     img = maybe(0.3 * strength, lambda x: tf.image.random_jpeg_quality(x, 40, 95), img)
     img = maybe(0.2 * strength, lambda x: _down_up(x, 0.45, 0.9), img)  # resolution loss / blur
@@ -65,6 +67,43 @@ def _colour(x, brightness: float, contrast: float, saturation: float, hue: float
     return tf.cast(tf.clip_by_value(x * 255.0, 0, 255), tf.uint8)
 
 
+def _gaussian_blur(x, sigma):
+    """Separable 7x7 Gaussian blur of a uint8 HxWx3 image, returned as float32."""
+    import tensorflow as tf
+
+    k = tf.range(-3, 4, dtype=tf.float32)
+    g = tf.exp(-(k ** 2) / (2 * sigma ** 2))
+    g /= tf.reduce_sum(g)
+    kernel = tf.tile((g[:, None] * g[None, :])[:, :, None, None], [1, 1, 3, 1])
+    return tf.nn.depthwise_conv2d(tf.cast(x, tf.float32)[None], kernel, [1, 1, 1, 1], "SAME")[0]
+
+
+def _camera(img, maybe):
+    """What differs between cameras and photo editors, before any upload: white balance (a gain per channel),
+    in-camera sharpening, and black and white. A model trained without them read a colour cast, softness and
+    colour itself as "fake" or "real" on a real source it never saw (`python bench/real_photo_cues.py`)."""
+    import tensorflow as tf
+
+    def white_balance(x):
+        gains = tf.random.uniform([3], 0.85, 1.15)
+        x = tf.cast(x, tf.float32) * (gains / tf.reduce_mean(gains))
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def sharpen(x):
+        amount = tf.random.uniform([], 0.3, 1.0)
+        x = tf.cast(x, tf.float32)
+        x = x + amount * (x - _gaussian_blur(x, tf.random.uniform([], 0.8, 1.6)))
+        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+
+    def grey(x):
+        return tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(x))
+
+    img = maybe(0.4, white_balance, img)
+    img = maybe(0.25, sharpen, img)
+    img = maybe(0.08, grey, img)
+    return img
+
+
 def _degrade(img, maybe):
     """What an upload goes through, at the strengths DFDC's winners trained with: JPEG quality 30-100,
     down-scaling to 0.25-1 of the side and back, Gaussian blur, sensor noise, colour, and cutout (so no single
@@ -72,13 +111,7 @@ def _degrade(img, maybe):
     import tensorflow as tf
 
     def blur(x):
-        sigma = tf.random.uniform([], 0.3, 1.8)
-        k = tf.range(-3, 4, dtype=tf.float32)
-        g = tf.exp(-(k ** 2) / (2 * sigma ** 2))
-        g /= tf.reduce_sum(g)
-        kernel = tf.tile((g[:, None] * g[None, :])[:, :, None, None], [1, 1, 3, 1])
-        x = tf.nn.depthwise_conv2d(tf.cast(x, tf.float32)[None], kernel, [1, 1, 1, 1], "SAME")[0]
-        return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
+        return tf.cast(tf.clip_by_value(_gaussian_blur(x, tf.random.uniform([], 0.3, 1.8)), 0, 255), tf.uint8)
 
     def noise(x):
         x = tf.cast(x, tf.float32) + tf.random.normal(tf.shape(x), stddev=tf.random.uniform([], 1.0, 8.0))
