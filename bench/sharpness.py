@@ -1,4 +1,4 @@
-"""Can sharpness alone tell a source's real faces from its fakes? If it can, a detector trained on that source
+"""Can sharpness (or the lack of colour) alone tell a source's real faces from its fakes? If it can, a detector trained on that source
 may learn "blurry = fake" (or "sharp = fake") instead of the manipulation: a shortcut (issue 23, item 3).
 
     python bench/sharpness.py ../shared/datasets/dfdc-faces ~/.cache/deepfake-detector/datasets/resynth \\
@@ -7,7 +7,9 @@ may learn "blurry = fake" (or "sharp = fake") instead of the manipulation: a sho
 Each face is resized to the model's input (160 px, area) and its sharpness measured as the variance of the
 Laplacian of its grey image (data_prep.match_sharpness.sharpness, which can blur a source's fakes to match). Per source: the median sharpness of each class and the AUC of
 sharpness as a fake score (0.5: sharpness says nothing; near 0 or 1: a shortcut is there to learn). A seeded
-sample of --per-class faces per class.
+sample of --per-class faces per class. Also each class's share of black-and-white faces (every pixel's channels
+within GREY_SPREAD levels of each other): if only the reals are ever black and white, "no colour = real" is
+learnable too.
 """
 from __future__ import annotations
 
@@ -19,6 +21,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+GREY_SPREAD = 8
+
+
+def is_grey(image) -> bool:
+    c = image.astype(np.int16)
+    return bool(np.percentile(c.max(axis=2) - c.min(axis=2), 99) <= GREY_SPREAD)
 
 
 def main(argv=None) -> int:
@@ -34,18 +42,22 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=160, help="the model's input side")
     a = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    print("| source | real faces | fakes | median sharpness: real | fake | AUC of sharpness as a fake score |")
-    print("|---|---|---|---|---|---|")
+    print("| source | real faces | fakes | median sharpness: real | fake | AUC of sharpness as a fake score "
+          "| black and white: real | fake |")
+    print("|---|---|---|---|---|---|---|---|")
     for d in a.data:
-        split, by_class = find_split(d, a.split), {}
+        split, by_class, grey = find_split(d, a.split), {}, {}
         for label, y in (("Real", 0), ("Fake", 1)):
             files = [p for p, lab in zip(split.paths, split.labels) if lab == y]
             files = [files[i] for i in sorted(rng.permutation(len(files))[: a.per_class])]
-            by_class[label] = np.array([sharpness(load_image(p), a.size) for p in files])
+            images = [load_image(p) for p in files]
+            by_class[label] = np.array([sharpness(im, a.size) for im in images])
+            grey[label] = f"{np.mean([is_grey(im) for im in images]):.1%}" if images else "-"
         r, f = by_class["Real"], by_class["Fake"]
         auc = roc_auc(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f]) if len(r) and len(f) else float("nan")
         med = lambda x: f"{np.median(x):.1f}" if len(x) else "-"  # noqa: E731
-        print(f"| {d.name} | {len(r)} | {len(f)} | {med(r)} | {med(f)} | {auc:.3f} |", flush=True)
+        print(f"| {d.name} | {len(r)} | {len(f)} | {med(r)} | {med(f)} | {auc:.3f} | {grey['Real']} | {grey['Fake']} |",
+              flush=True)
     return 0
 
 
