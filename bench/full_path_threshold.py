@@ -1,0 +1,92 @@
+"""Models compared at equal real-photo false alarms, on the full path a user gets (not on training crops).
+
+    python bench/full_path_threshold.py --model effnetlite0-mix-bn --model lite0-mix4-cam-fp07 \\
+        --models-dir models ~/.cache/deepfake-detector/out \\
+        --real ../shared/datasets/lfw-real ../shared/datasets/utkface-real \\
+        --fake ../shared/datasets/dfdc-faces ../shared/datasets/stylegan-faces --max-real-fp 0.05 0.07 0.10
+
+train.py fits a threshold's floor on the real-photo crops of data_prep.extract; the full path frames and picks
+faces a little differently (and a picture is as fake as its most fake counted face), and calls more real photos
+fake than the crops did. Here every picture goes through Detector.analyse_images, and for each --max-real-fp the
+lowest threshold that calls at most that share of EACH --real set's photos fake is found; at it, each --fake set's
+fakes caught and reals called fake are printed, beside the same at the model's own card threshold. Two models at
+the same ceiling are compared at equal false alarms: the one that catches more fakes there is better. Validation
+only (a threshold chosen here is a choice).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def picture_scores(det, paths, batch: int = 16) -> np.ndarray:
+    """Each picture's fake probability through the full path (0.5 where no face is found, as evaluate counts)."""
+    from detector.decode import load_image
+
+    out = []
+    for i in range(0, len(paths), batch):
+        results = det.analyse_images([load_image(p) for p in paths[i : i + batch]], paths[i : i + batch])
+        out += [r.fake_probability if r.faces else 0.5 for r in results]
+        print(f"\r{Path(paths[0]).parent.parent.parent.name}: {min(i + batch, len(paths))}/{len(paths)}", end="",
+              file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return np.array(out, np.float64)
+
+
+def floor_for(real_scores: list[np.ndarray], max_fp: float) -> float:
+    """The lowest threshold at which each set's share of scores >= threshold is at most max_fp."""
+    def above(s, q):  # smallest t with mean(s >= t) <= q: just above the k-th highest score, k = floor(q * n)
+        k = int(np.floor(q * len(s)))
+        s = np.sort(s)[::-1]
+        return float(np.nextafter(s[k], 1.0)) if k < len(s) else 0.0
+    return max(above(s, max_fp) for s in real_scores)
+
+
+def main(argv=None) -> int:
+    from detector.datasets import find_split
+    from detector.metrics import roc_auc
+    from detector.model import available_models
+    from detector.pipeline import Detector
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", action="append", required=True, help="a model name (repeat to compare)")
+    ap.add_argument("--models-dir", nargs="+", default=[str(ROOT / "models")], help="where to look for them")
+    ap.add_argument("--real", nargs="+", type=Path, required=True, help="real-only datasets (<split>/Real)")
+    ap.add_argument("--fake", nargs="*", default=[], type=Path, help="datasets with Real and Fake")
+    ap.add_argument("--split", default="Validation")
+    ap.add_argument("--max-real-fp", type=float, nargs="+", default=[0.05, 0.07, 0.10])
+    a = ap.parse_args(argv)
+    reals = {d.name: find_split(d, a.split, ("real",)) for d in a.real}
+    fakes = {d.name: find_split(d, a.split) for d in a.fake}
+    header = ("| model | threshold | " + " | ".join(f"{n}: called fake" for n in reals) + " | "
+              + " | ".join(f"{n}: fakes caught | {n}: reals called fake | {n}: AUC" for n in fakes) + " |")
+    rows = []
+    for name in a.model:
+        where = next((d for d in a.models_dir if name in available_models(d)), None)
+        if where is None:
+            print(f"error: no model {name} in {a.models_dir}", file=sys.stderr)
+            return 2
+        det = Detector(model=name, models_dir=where)
+        r = {n: picture_scores(det, sp.paths) for n, sp in reals.items()}
+        f = {n: (np.array(sp.labels), picture_scores(det, sp.paths)) for n, sp in fakes.items()}
+        levels = [("card", det.card.threshold)] + [(f"<= {q:.0%} of each real set", floor_for(list(r.values()), q))
+                                                    for q in a.max_real_fp]
+        for label, t in levels:
+            cells = [f"{np.mean(s >= t):.1%} ({int((s >= t).sum())})" for s in r.values()]
+            for y, s in f.values():
+                cells += [f"{np.mean(s[y == 1] >= t):.1%}", f"{np.mean(s[y == 0] >= t):.1%}", f"{roc_auc(y, s):.3f}"]
+            rows.append(f"| {name} ({label}) | {t:.4f} | " + " | ".join(cells) + " |")
+    print(f"\n{a.split}, full path\n" + header)
+    print("|---|---|" + "---|" * (len(reals) + 3 * len(fakes)))
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
