@@ -109,14 +109,11 @@ def main(argv=None) -> int:
     if a.json:
         a.json.write_text(json.dumps(report, indent=2))
     if a.update_card:
-        from detector.model import atomic_write
+        from detector.model import update_card
 
-        card = json.loads(clf.path.with_suffix(".json").read_text())
-        card.setdefault("pointing_game", {})[a.part] = dict(
-            {k: report[k] for k in ("default_method", "all", "shown_a_map")},
-            command="python bench/pointing_game.py " + " ".join(sys.argv[1:]).replace(" --update-card", ""))
-        atomic_write(clf.path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
-        print(f"recorded in {clf.path.with_suffix('.json')}")
+        update_card(clf.path.with_suffix(".json"), lambda card: card.setdefault("pointing_game", {}).__setitem__(
+            a.part, dict({k: report[k] for k in ("default_method", "all", "shown_a_map")},
+                         command="python bench/pointing_game.py " + " ".join(sys.argv[1:]).replace(" --update-card", ""))))
     return 0
 
 

@@ -54,6 +54,7 @@ def _gamma(g):
     return lambda c: lut[c]
 
 
+GREY = "black and white"
 CHANGES = {
     "mirror flip (noise floor)": lambda c: np.ascontiguousarray(c[:, ::-1]),
     "JPEG q95 again": _jpeg(95),
@@ -62,7 +63,7 @@ CHANGES = {
     "half resolution and back": _down_up(0.5),
     "Gaussian blur s=1": lambda c: cv2.GaussianBlur(c, (0, 0), 1.0),
     "sharpened (unsharp mask)": _sharpen,
-    "grey (no colour)": lambda c: cv2.cvtColor(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB),
+    GREY: lambda c: cv2.cvtColor(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB),
     "grey-world white balance": _grey_world,
     "brighter (gamma 0.8)": _gamma(0.8),
     "darker (gamma 1.25)": _gamma(1.25),
@@ -94,6 +95,9 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None)
     ap.add_argument("--models-dir", default=None)
     ap.add_argument("--limit", type=int, default=0, help="first N photos per set (0: all)")
+    ap.add_argument("--update-card", action="store_true",
+                    help="record the --fake sets' fakes caught in colour and black and white in the model's card "
+                         "(its `black_and_white` entry, behind the app's warning for black-and-white pictures)")
     a = ap.parse_args(argv)
     det = Detector(model=a.model, models_dir=a.models_dir)
     t = det.card.threshold
@@ -141,6 +145,15 @@ def main(argv=None) -> int:
             s = rows[n][0][change]
             cells += [f"{np.mean(s >= t):.1%}", f"{s.mean():.3f}"]
         print(f"| {change} | " + " | ".join(cells) + " |")
+    if a.update_card and a.fake:
+        from detector.model import update_card
+
+        entry = {"split": a.split, "limit": a.limit or None,
+                 "command": "python bench/real_photo_cues.py " + " ".join(sys.argv[1:]).replace(" --update-card", ""),
+                 "fakes_caught": {d.name: {"colour": float(np.mean(rows[f"{d.name} fakes"][0]["as served"] >= t)),
+                                           "black_and_white": float(np.mean(rows[f"{d.name} fakes"][0][GREY] >= t))}
+                                  for d in a.fake}}
+        update_card(det.classifier.path.with_suffix(".json"), lambda card: card.__setitem__("black_and_white", entry))
     print("\ncalled fake by crop side (px, before the resize to the model's input)")
     for n in names:
         _, _, s, sides = rows[n]

@@ -14,14 +14,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
-               "frames", "message", "sha256", "unfamiliar", "unfamiliar_share"]  # new ones last: scripts index them
+               "frames", "message", "sha256", "unfamiliar", "unfamiliar_share", "black_and_white"]  # new ones last: scripts index them
 
 
 EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
 Each has verdict (real/fake at the threshold, no_face or error) and call (likely_real, inconclusive or
 likely_fake, with the model card's band around the threshold; null without a face), and unfamiliar (true when
 at least half the faces are unlike the pictures the model was trained on: treat the score as unreliable; each face
-has its own ood_distance and unfamiliar; null for a model without OOD stats).
+has its own ood_distance and unfamiliar; null for a model without OOD stats), and black_and_white (true for a
+picture without colour, or a video whose sampled frames all are: the bundled model misses many more such fakes).
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
@@ -54,7 +55,8 @@ def _row(r) -> dict:
             "threshold": d["threshold"], "model": d["model"], "faces": len(d["faces"]), "persons": len(d["persons"]),
             "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256"),
             "unfamiliar": "" if d["unfamiliar"] is None else d["unfamiliar"],
-            "unfamiliar_share": "" if d["unfamiliar_share"] is None else round(d["unfamiliar_share"], 4)}
+            "unfamiliar_share": "" if d["unfamiliar_share"] is None else round(d["unfamiliar_share"], 4),
+            "black_and_white": "" if d["black_and_white"] is None else d["black_and_white"]}
 
 
 def main(argv=None) -> int:

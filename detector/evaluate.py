@@ -149,18 +149,17 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(reports, indent=2))
     if args.update_card:
-        from .model import atomic_write
+        from .model import update_card
 
-        card_path = det.classifier.path.with_suffix(".json")
-        card = json.loads(card_path.read_text())
-        for (name, r), d in zip(reports.items(), args.data):
-            card.setdefault("metrics_full_path", {})[name] = dict(
-                r["full_path_all_images"], no_face=r["no_face"], whole_image=r["whole_image"], images=r["images"],
-                split=args.split, faces_found_auc=r["full_path_faces_found"]["auc"],
-                share_of_reals_called_fake=r["share_of_reals_called_fake"], reals=r["reals"],
-                command=f"python -m detector.evaluate {d} --split {args.split}")
-        atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
-        print(f"recorded in {card_path}")
+        def record(card):
+            for (name, r), d in zip(reports.items(), args.data):
+                card.setdefault("metrics_full_path", {})[name] = dict(
+                    r["full_path_all_images"], no_face=r["no_face"], whole_image=r["whole_image"],
+                    images=r["images"], split=args.split, faces_found_auc=r["full_path_faces_found"]["auc"],
+                    share_of_reals_called_fake=r["share_of_reals_called_fake"], reals=r["reals"],
+                    command=f"python -m detector.evaluate {d} --split {args.split}")
+
+        update_card(det.classifier.path.with_suffix(".json"), record)
     return 0
 
 

@@ -207,6 +207,15 @@ def atomic_write(path: Path, write) -> None:
             os.remove(tmp)
 
 
+def update_card(card_path: Path | str, change) -> None:
+    """change(card_dict) on the card JSON at card_path, written back atomically (the benches' --update-card)."""
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text())
+    change(card)
+    atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2)))
+    print(f"recorded in {card_path}")
+
+
 def default_models_dir() -> Path:
     """$DEEPFAKE_MODELS_DIR, else the bundled models/."""
     return Path(os.environ.get("DEEPFAKE_MODELS_DIR") or MODELS_DIR)

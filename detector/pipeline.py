@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate
+from .colour import is_black_and_white
 from .decode import kind_of, load_image, prefetch, probe_video, sample_frames
 from .errors import InputError
 from .faces import Face, FaceDetector, shrink
@@ -123,6 +124,7 @@ class Detector:
                                  timings={"decode": 0.0, "detect": (t2 - t1) / len(images),
                                           "classify": (t3 - t2) / len(images)})
             res.artifacts = {"image": image, "crops": cs}
+            res.black_and_white = is_black_and_white(image)
             mine = None if distances is None else distances[k : k + len(cs)]
             if i in whole:
                 h, w = image.shape[:2]  # the whole image as one face (confidence 0: no detector vouched for it)
@@ -152,6 +154,7 @@ class Detector:
         faces_per_frame: list[list[Face]] = []
         crops_per_frame: list[list[np.ndarray]] = []
         thumbs: dict[int, np.ndarray] = {}
+        grey_frames: list[bool] = []
         batch: list[tuple[int, float, np.ndarray]] = []
 
         def flush():
@@ -161,6 +164,7 @@ class Detector:
             timings["detect"] += time.perf_counter() - t
             for (idx, ts, im), fs in zip(batch, found):
                 sampled.append((idx, ts))
+                grey_frames.append(is_black_and_white(im))
                 faces_per_frame.append(fs)
                 crops_per_frame.append([_kept_crop(im, f.box) for f in fs])
                 if keep_frames:
@@ -199,7 +203,7 @@ class Detector:
         ids = link_tracks([[f.box for f in fs] for fs in faces_per_frame])
         res = AnalysisResult(path=name or str(path), verdict="no_face", kind="video", model=self.card.name,
                              threshold=threshold, strategy=strategy, width=info.width, height=info.height,
-                             duration_s=info.duration_s)
+                             duration_s=info.duration_s, black_and_white=all(grey_frames))
         k = 0
         for (idx, ts), fs, tids in zip(sampled, faces_per_frame, ids):
             s = scores[k : k + len(fs)]

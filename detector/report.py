@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .colour import black_and_white_note
 from .explain import draw_faces, face_heatmap
 
 TOP_FRAMES = 3  # a video's report (and page) shows this many most suspicious frames
@@ -39,6 +40,11 @@ def unfamiliar_warning(result) -> str | None:
         return None
     n = sum(bool(f.unfamiliar) for f in result.faces)
     return UNFAMILIAR_FACE if len(result.faces) == 1 else UNFAMILIAR_FACES.format(n=n, total=len(result.faces))
+
+
+def black_and_white_warning(result, card) -> str | None:
+    """The card's measured warning for a black-and-white picture (detector.colour), None otherwise."""
+    return black_and_white_note(card.info) if result.black_and_white and card is not None else None
 
 
 def band_text(result) -> str:
@@ -211,8 +217,9 @@ def report_html(result, classifier, name: str | None = None) -> str:
            f"<div class='verdict {css_class}'>{e(headline)}</div>"]
     if result.call == "inconclusive":
         out.append(f"<p>{e(inconclusive_advice(result))}</p>")
-    if unfamiliar_warning(result):
-        out.append(f"<p class='unfamiliar'>&#9888; {e(unfamiliar_warning(result))}</p>")
+    for warning in (unfamiliar_warning(result), black_and_white_warning(result, classifier.card)):
+        if warning:
+            out.append(f"<p class='unfamiliar'>&#9888; {e(warning)}</p>")
     if result.message:
         out.append(f"<p>{e(result.message)}</p>")
     if result.threshold is not None:

@@ -56,6 +56,7 @@ class AnalysisResult:
     band: tuple[float, float] | None = None  # the inconclusive band in force (ModelCard.band_at the threshold)
     unfamiliar: bool | None = None  # at least half the faces are unlike the training faces (None: no OOD stats)
     unfamiliar_share: float | None = None  # share of the faces flagged unfamiliar
+    black_and_white: bool | None = None  # no colour (detector.colour); a video: every sampled frame
     strategy: str | None = None
     width: int | None = None
     height: int | None = None

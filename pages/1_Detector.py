@@ -69,7 +69,7 @@ if isinstance(result, str):
 
 decide(result, threshold, strategy, card=detector.card)
 st.text(f"File: {upload.name}")
-verdict_banner(result)
+verdict_banner(result, detector.card)
 json_name, html_name = report_names(upload.name)
 json_col, html_col = st.columns(2)
 json_col.download_button("Download the JSON report", report_json(result), file_name=json_name,

@@ -4,14 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from detector.explain import draw_faces, face_heatmap
-from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR_MARK, inconclusive_advice,
-                             shows_fake_map, threshold_note, unfamiliar_warning)
+from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR_MARK, black_and_white_warning,
+                             inconclusive_advice, shows_fake_map, threshold_note, unfamiliar_warning)
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # a map costs ~0.05-0.3 s a face on a CPU
 
 
-def verdict_banner(result) -> None:
+def verdict_banner(result, card=None) -> None:
     """The call, in the colour it deserves: red likely fake, green likely real, and inconclusive in neither
     (orange, with what to do next), so an unsure score never looks like an answer."""
     if result.call in HEADLINES:
@@ -26,8 +26,10 @@ def verdict_banner(result) -> None:
         st.warning(f"### No face found\n{result.message}")
     else:
         st.error(f"### Cannot analyse this file\n{result.message}")
-    if unfamiliar_warning(result):  # beside the verdict, whatever its colour: the score itself is in doubt
-        st.warning(unfamiliar_warning(result), icon=":material/warning:")
+    # Beside the verdict, whatever its colour: the score itself is in doubt.
+    for warning in (unfamiliar_warning(result), black_and_white_warning(result, card)):
+        if warning:
+            st.warning(warning, icon=":material/warning:")
     if result.verdict in ("real", "fake") and result.message:  # e.g. a close-up scored as one face
         st.info(result.message)
     if result.threshold is not None and result.fake_probability is not None:
