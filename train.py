@@ -78,9 +78,9 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, cosine decay)" + d)
     p.add_argument("--warmup-epochs", type=float, default=0.5, help="linear learning-rate warm-up" + d)
     p.add_argument("--no-pairs", action="store_true", help="shuffle images instead of keeping real/fake pairs in a batch")
-    p.add_argument("--augment", choices=["none", "light", "full", "degrade", "camera"], default="light",
+    p.add_argument("--augment", choices=["none", "light", "full", "degrade", "camera", "mono"], default="light",
                    help="degrade: DFDC-winner style (JPEG 30-100, down-scale 0.25-1, blur, noise, colour, cutout); "
-                        "camera: degrade after white balance, sharpening and black and white" + d)
+                        "camera: degrade after white balance, sharpening and black and white; mono: only black and white" + d)
     p.add_argument("--framing-jitter", type=float, default=0.06,
                    help="random shift (this fraction of the crop) and zoom (1 +- 1.5x it) of each training crop, "
                         "so the model tolerates MTCNN boxes that land a few pixels off; 0 disables" + d)

@@ -3,6 +3,7 @@ framing jitter, and flips. Applied to real and fake crops alike, each drawn inde
 distribution, so sharpness, colour, size or JPEG quality cannot tell the classes apart."""
 from __future__ import annotations
 
+MONO_P = 0.08  # share of crops turned black and white by --augment camera and mono
 CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --input-size by the shared resize
 
 
@@ -39,6 +40,8 @@ def _augment(img, level: str, jitter: float = 0.0):
         return _degrade(img, maybe)
     if level == "camera":
         return _degrade(_camera(img, maybe), maybe)
+    if level == "mono":  # degrade, and black and white alone of the camera changes
+        return _degrade(maybe(MONO_P, _grey, img), maybe)
     strength = 1.0 if level == "full" else 0.5
     img = maybe(0.3 * strength, lambda x: tf.image.random_jpeg_quality(x, 40, 95), img)
     img = maybe(0.2 * strength, lambda x: _down_up(x, 0.45, 0.9), img)  # resolution loss / blur
@@ -95,13 +98,16 @@ def _camera(img, maybe):
         x = x + amount * (x - _gaussian_blur(x, tf.random.uniform([], 0.8, 1.6)))
         return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
 
-    def grey(x):
-        return tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(x))
-
     img = maybe(0.4, white_balance, img)
     img = maybe(0.25, sharpen, img)
-    img = maybe(0.08, grey, img)
+    img = maybe(MONO_P, _grey, img)
     return img
+
+
+def _grey(x):
+    import tensorflow as tf
+
+    return tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(x))
 
 
 def _degrade(img, maybe):
