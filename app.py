@@ -1,7 +1,7 @@
 """Home page: what the tool does, the bundled model's card in plain words, the device, links to the modes."""
 import streamlit as st
 
-from detector.colour import black_and_white_note
+from detector.colour import caught_without_colour
 from webui.resources import model_cards
 from webui.views import device_caption, sidebar_nav
 
@@ -65,10 +65,8 @@ for name, card in cards.items():
                 f"catches {100 * m['recall']:.0f}% of fakes; when it says fake it is right {100 * m['precision']:.0f}% "
                 f"of the time; ranking quality (AUC) {m['auc']:.2f} (0.5 = coin flip, 1 = perfect)."
             )
-        if black_and_white_note(info):
-            rates = info["black_and_white"]["fakes_caught"]
-            st.markdown("- **Black-and-white pictures:** turned black and white, it caught "
-                        + ", ".join(f"{100 * r['black_and_white']:.0f}% of {n} fakes (in colour {100 * r['colour']:.0f}%)"
-                                    for n, r in rates.items()) + ". Such pictures get a warning.")
+        if caught_without_colour(info):
+            st.markdown(f"- **Black-and-white pictures:** turned black and white, it caught {caught_without_colour(info)}"
+                        ". Such pictures get a warning.")
         st.caption(info.get("licence", ""))
 device_caption()

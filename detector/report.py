@@ -43,8 +43,8 @@ def unfamiliar_warning(result) -> str | None:
 
 
 def black_and_white_warning(result, card) -> str | None:
-    """The card's measured warning for a black-and-white picture (detector.colour), None otherwise."""
-    return black_and_white_note(card.info) if result.black_and_white and card is not None else None
+    """The card's measured warning for a black-and-white picture whose faces were scored, None otherwise."""
+    return black_and_white_note(card.info) if result.black_and_white and result.faces and card is not None else None
 
 
 def band_text(result) -> str:

@@ -45,7 +45,7 @@ def test_the_warning_comes_from_the_cards_measurement():
     same = {"black_and_white": {"fakes_caught": {"x": {"colour": 0.9, "black_and_white": 0.85}}}}
     assert black_and_white_note(same) is None  # within 10 points: no weakness to warn about
     note = black_and_white_note({"black_and_white": MEASURED})
-    assert "37 % of dfdc-faces fakes (in colour: 73 %)" in note and "42 % of stylegan-faces" in note
+    assert "37% of dfdc-faces fakes (in colour 73%)" in note and "42% of stylegan-faces" in note
 
 
 def test_the_bundled_cards_measurement_is_well_formed():
@@ -76,6 +76,8 @@ def test_pictures_and_videos_carry_it_into_every_output(tmp_path, grey_models_di
     assert colour.faces and bw.faces  # MTCNN finds the face either way
     assert colour.black_and_white is False and bw.black_and_white is True
     assert black_and_white_warning(colour, det.card) is None
+    wall = det.analyse_image(np.full((200, 200, 3), 128, np.uint8))
+    assert wall.black_and_white is True and not wall.faces and black_and_white_warning(wall, det.card) is None
     assert "misses many more fakes without colour" in report_html(bw, det.classifier)
     assert "without colour" not in report_html(colour, det.classifier)
 
