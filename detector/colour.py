@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 GREY_SPREAD = 8  # levels: JPEG leaves a few levels between the channels of a grey picture
-SAMPLE_SIDE = 256  # judged on a strided view about this size: a 50 MP photo costs what a thumbnail does
+SAMPLE_SIDE = 128  # judged on a strided view about this size: a 50 MP photo costs what a thumbnail does
 
 
 def is_black_and_white(image: np.ndarray) -> bool:
@@ -14,7 +14,8 @@ def is_black_and_white(image: np.ndarray) -> bool:
         return True
     step = max(1, max(image.shape[:2]) // SAMPLE_SIDE)
     c = image[::step, ::step, :3].astype(np.int16)
-    return bool(np.percentile(c.max(axis=2) - c.min(axis=2), 99) <= GREY_SPREAD)
+    spread = c.max(axis=2) - c.min(axis=2)
+    return bool(np.count_nonzero(spread > GREY_SPREAD) <= 0.01 * spread.size)  # a count, not a sort: ~1 ms
 
 
 def black_and_white_note(card_info: dict) -> str | None:

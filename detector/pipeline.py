@@ -164,7 +164,7 @@ class Detector:
             timings["detect"] += time.perf_counter() - t
             for (idx, ts, im), fs in zip(batch, found):
                 sampled.append((idx, ts))
-                grey_frames.append(is_black_and_white(im))
+                grey_frames.append(all(grey_frames) and is_black_and_white(im))  # one colour frame settles it
                 faces_per_frame.append(fs)
                 crops_per_frame.append([_kept_crop(im, f.box) for f in fs])
                 if keep_frames:
