@@ -15,7 +15,7 @@ def is_black_and_white(image: np.ndarray) -> bool:
     step = max(1, max(image.shape[:2]) // SAMPLE_SIDE)
     c = image[::step, ::step, :3].astype(np.int16)
     spread = c.max(axis=2) - c.min(axis=2)
-    return bool(np.count_nonzero(spread > GREY_SPREAD) <= 0.01 * spread.size)  # a count, not a sort: ~1 ms
+    return bool(np.count_nonzero(spread > GREY_SPREAD) <= 0.01 * spread.size)  # a count: cheaper than a percentile
 
 
 def black_and_white_note(card_info: dict) -> str | None:
