@@ -71,7 +71,7 @@ def _colour(x, brightness: float, contrast: float, saturation: float, hue: float
 
 
 def _gaussian_blur(x, sigma):
-    """Separable 7x7 Gaussian blur of a uint8 HxWx3 image, returned as float32."""
+    """A 7x7 Gaussian blur of an HxWx3 image (uint8 or float), returned as float32."""
     import tensorflow as tf
 
     k = tf.range(-3, 4, dtype=tf.float32)
