@@ -109,11 +109,7 @@ def main(argv=None) -> int:
         crops, inside, padded = [], [], []
         for i in range(0, len(paths), 16):
             images = [load_image(p) for p in paths[i : i + 16]]
-            found = det.faces.detect(images)
-            miss = [j for j, fs in enumerate(found) if not fs]
-            for j, fs in zip(miss, det.faces.detect_padded([images[j] for j in miss]) if miss else []):
-                found[j] = fs
-            for im, fs in zip(images, found):
+            for im, fs in zip(images, det.faces.detect_with_retry(images)):
                 if not fs:
                     continue
                 box = max(fs, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1])).box

@@ -7,9 +7,9 @@ may learn "blurry = fake" (or "sharp = fake") instead of the manipulation: a sho
 Each face is resized to the model's input (160 px, area) and its sharpness measured as the variance of the
 Laplacian of its grey image (data_prep.match_sharpness.sharpness, which can blur a source's fakes to match). Per source: the median sharpness of each class and the AUC of
 sharpness as a fake score (0.5: sharpness says nothing; near 0 or 1: a shortcut is there to learn). A seeded
-sample of --per-class faces per class. Also each class's share of black-and-white faces (every pixel's channels
-within GREY_SPREAD levels of each other): if only the reals are ever black and white, "no colour = real" is
-learnable too.
+sample of --per-class faces per class. Also each class's share of black-and-white faces (the app's test,
+detector.colour.is_black_and_white): if only the reals are ever black and white, "no colour = real" is learnable
+too.
 """
 from __future__ import annotations
 
@@ -21,16 +21,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-GREY_SPREAD = 8
-
-
-def is_grey(image) -> bool:
-    c = image.astype(np.int16)
-    return bool(np.percentile(c.max(axis=2) - c.min(axis=2), 99) <= GREY_SPREAD)
 
 
 def main(argv=None) -> int:
     from data_prep.match_sharpness import sharpness
+    from detector.colour import is_black_and_white
     from detector.datasets import find_split
     from detector.decode import load_image
     from detector.metrics import roc_auc
@@ -52,7 +47,7 @@ def main(argv=None) -> int:
             files = [files[i] for i in sorted(rng.permutation(len(files))[: a.per_class])]
             images = [load_image(p) for p in files]
             by_class[label] = np.array([sharpness(im, a.size) for im in images])
-            grey[label] = f"{np.mean([is_grey(im) for im in images]):.1%}" if images else "-"
+            grey[label] = f"{np.mean([is_black_and_white(im) for im in images]):.1%}" if images else "-"
         r, f = by_class["Real"], by_class["Fake"]
         auc = roc_auc(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f]) if len(r) and len(f) else float("nan")
         med = lambda x: f"{np.median(x):.1f}" if len(x) else "-"  # noqa: E731

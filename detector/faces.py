@@ -81,6 +81,15 @@ class FaceDetector:
                 out.append(sorted(faces, key=lambda f: -f.confidence))
         return out
 
+    def detect_with_retry(self, images: list[np.ndarray]) -> list[list[Face]]:
+        """`detect`, then `detect_padded` for the images where it found no face (close-ups)."""
+        found = self.detect(images)
+        missing = [i for i, fs in enumerate(found) if not fs]
+        if missing:
+            for i, fs in zip(missing, self.detect_padded([images[i] for i in missing])):
+                found[i] = fs
+        return found
+
     def detect_padded(self, images: list[np.ndarray], pad: float = 0.25) -> list[list[Face]]:
         """`detect` on copies framed with `pad` x the longer side of replicated border on every side, boxes
         mapped back. MTCNN misses many faces that fill the whole picture (tight crops, close-ups); with some

@@ -106,12 +106,8 @@ class Detector:
             return []
         threshold = self.card.threshold if threshold is None else threshold
         t1 = time.perf_counter()
-        faces = self.faces.detect(images)
-        missing = [i for i, fs in enumerate(faces) if not fs]
-        if missing:  # close-ups: MTCNN needs some context around a face that fills the picture
-            for i, fs in zip(missing, self.faces.detect_padded([images[i] for i in missing])):
-                faces[i] = fs
-        whole = {i for i in missing if not faces[i] and looks_like_face_crop(images[i])}
+        faces = self.faces.detect_with_retry(images)  # close-ups: MTCNN needs context around a face filling it
+        whole = {i for i, fs in enumerate(faces) if not fs and looks_like_face_crop(images[i])}
         t2 = time.perf_counter()
         crops = [[im] if i in whole else [_kept_crop(im, f.box) for f in fs]
                  for i, (im, fs) in enumerate(zip(images, faces))]
