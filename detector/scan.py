@@ -13,7 +13,9 @@ error row; the scan goes on. The terminal shows a progress bar and a summary; Ra
 DIR/_ray.log. Rows: path (absolute), kind, verdict, call, fake_probability, message, model, threshold,
 n_faces, seconds, detail (the CLI's full JSON record), and the provenance: sha256, size_bytes, analysed_at_utc,
 model_card_sha256, package_version, band; then unfamiliar and unfamiliar_share (faces unlike the training ones,
-detector.ood; null without OOD stats or faces). Read them with pandas: pd.read_parquet(DIR).
+detector.ood; null without OOD stats or faces) and black_and_white (no colour, detector.colour: fakes turned grey
+are caught less often where the card says so; null where nothing was decoded). Read them with pandas:
+pd.read_parquet(DIR).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
 DIR on storage all nodes see (NFS, a mounted bucket). Ray is imported here only: the rest of the package never
@@ -35,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "message", "model", "threshold", "n_faces",
            "seconds", "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version",
-           "band", "unfamiliar", "unfamiliar_share"]
+           "band", "unfamiliar", "unfamiliar_share", "black_and_white"]
 # Provenance columns (detector.provenance): scan column -> key of the provenance block
 PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", "analysed_at_utc": "analysed_at_utc",
                       "model_card_sha256": "model_card_sha256", "package_version": "package_version", "band": "band"}
@@ -50,7 +52,8 @@ def schema():
                       ("detail", pa.string()), ("sha256", pa.string()), ("size_bytes", pa.int64()),
                       ("analysed_at_utc", pa.string()), ("model_card_sha256", pa.string()),
                       ("package_version", pa.string()), ("band", pa.string()),  # band: JSON, its shape is the card's
-                      ("unfamiliar", pa.bool_()), ("unfamiliar_share", pa.float64())])
+                      ("unfamiliar", pa.bool_()), ("unfamiliar_share", pa.float64()),
+                      ("black_and_white", pa.bool_())])
 
 
 def list_inputs(inputs) -> list[str]:
@@ -88,7 +91,7 @@ def read_results(out_dir: Path):
     import pyarrow.parquet as pq
 
     tables = [pq.read_table(f) for f in sorted(Path(out_dir).glob("*.parquet"))]
-    # "default" promotion: a folder begun before the provenance columns existed reads with nulls there
+    # "default" promotion: a folder begun before the provenance (or later) columns existed reads with nulls there
     return pa.concat_tables(tables, promote_options="default") if tables else schema().empty_table()
 
 
@@ -122,7 +125,8 @@ class ScoreFiles:
                          "fake_probability": r.fake_probability,
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
                          "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov,
-                         "unfamiliar": r.unfamiliar, "unfamiliar_share": r.unfamiliar_share})
+                         "unfamiliar": r.unfamiliar, "unfamiliar_share": r.unfamiliar_share,
+                         "black_and_white": r.black_and_white})
         return pa.Table.from_pylist(rows, schema=schema())
 
 
@@ -244,9 +248,10 @@ def main(argv=None) -> int:
     verdicts = table.column("verdict").to_pylist() if table.num_rows else []
     summary = {v: verdicts.count(v) for v in ("real", "fake", "no_face", "error")}
     unsure = table.column("call").to_pylist().count("inconclusive") if "call" in table.column_names else 0
-    odd = table.column("unfamiliar").to_pylist().count(True) if "unfamiliar" in table.column_names else 0
+    flags = {c: table.column(c).to_pylist().count(True) if c in table.column_names else 0
+             for c in ("unfamiliar", "black_and_white")}
     print(f"{out}: {table.num_rows} rows " + " ".join(f"{k}={n}" for k, n in summary.items())
-          + f" (inconclusive={unsure}, unfamiliar={odd})", file=sys.stderr)
+          + f" (inconclusive={unsure}, " + ", ".join(f"{k}={n}" for k, n in flags.items()) + ")", file=sys.stderr)
     return 1 if summary["error"] else 0
 
 

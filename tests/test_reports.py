@@ -133,9 +133,11 @@ def test_scan_rows_carry_provenance(tmp_path, tiny_models_dir, astronaut):
     assert gone["verdict"] == "error" and gone["sha256"] is None  # no file, no hash, still a row
     # A scan folder begun before these columns existed still reads, with nulls there.
     pq.write_table(rows.drop_columns(["sha256", "size_bytes", "analysed_at_utc", "model_card_sha256",
-                                      "package_version", "band"]), tmp_path / "0-old.parquet")
+                                      "package_version", "band", "black_and_white"]), tmp_path / "0-old.parquet")
     pq.write_table(rows, tmp_path / "1-new.parquet")
-    assert read_results(tmp_path).column("sha256").to_pylist() == [None, None, ok["sha256"], None]
+    both = read_results(tmp_path)
+    assert both.column("sha256").to_pylist() == [None, None, ok["sha256"], None]
+    assert both.column("black_and_white").to_pylist() == [None, None, False, None]
 
 
 def test_face_label_never_covers_the_face(astronaut):

@@ -60,6 +60,7 @@ def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_m
     assert f"{partial} already in" in again.stderr and f"{20 - partial} to score" in again.stderr
     # The terminal gets a progress bar and a summary; Ray's own lines (a token WARNING, core_worker) its log file.
     assert f"{20 - partial}/{20 - partial}" in again.stderr and "rows real=" in again.stderr
+    assert "black_and_white=2)" in again.stderr  # blank.png and dark.mp4 have no colour
     assert "WARNING" not in again.stderr and "core_worker" not in again.stderr and "INFO" not in again.stderr
     assert "Started a local Ray instance" in (out / "_ray.log").read_text()
     rows = read_results(out).to_pylist()
@@ -67,12 +68,15 @@ def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_m
     by_name = {os.path.basename(r["path"]): r for r in rows}
     assert by_name["broken.jpg"]["verdict"] == "error" and by_name["broken.jpg"]["message"]
     assert by_name["blank.png"]["verdict"] == "no_face" and by_name["dark.mp4"]["verdict"] == "no_face"
+    assert by_name["blank.png"]["black_and_white"] is True and by_name["photo_00.jpg"]["black_and_white"] is False
+    assert by_name["broken.jpg"]["black_and_white"] is None  # nothing decoded: unknown, not "colour"
     for r in rows:  # the same verdicts as python -m detector on the same files
         expected = detector.analyse_path(r["path"], n_frames=4)
         assert r["verdict"] == expected.verdict, r["path"]
         if expected.fake_probability is not None:
             assert r["fake_probability"] == pytest.approx(expected.fake_probability, abs=1e-4)
         assert r["model"] == "tiny" and r["threshold"] == 0.5 and r["kind"] == expected.kind
+        assert r["black_and_white"] == expected.black_and_white, r["path"]
 
     rerun = subprocess.run(scan_cmd(archive, out, tiny_models_dir), cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
