@@ -178,9 +178,11 @@ def main(argv=None) -> int:
     history_csv, best_weights = cache / "history.csv", cache / "best.weights.h5"
     elapsed = cb.ElapsedTime(cache / "elapsed_s.json")  # training time survives restarts
     if args.finalize:
-        if not best_weights.exists():
-            print(f"error: --finalize needs a finished epoch in {cache}", file=sys.stderr)
+        if not best_weights.exists() and not Path(args.init).is_file():
+            print(f"error: --finalize needs a finished epoch in {cache} or --init PATH", file=sys.stderr)
             return 2
+        if not best_weights.exists():  # e.g. a soup of models (training.soup): calibrate and export it as it is
+            print(f"no trained epoch in {cache}: finalising the --init weights ({args.init})", file=sys.stderr)
     else:
         elapsed.start()
         if args.head_warmup_steps and not meta.exists():  # only on a fresh start: a resume restores the head too

@@ -327,3 +327,36 @@ def test_resynth_dataset_pairs_each_real_with_its_resynthesis(tmp_path, tiny_dat
     assert fake.shape == np.asarray(Image.open(reals[0])).shape
     pairs = read_pairs(out, find_split(out, "Train"))
     assert len(pairs) == 6 and all(Path(f).stem == Path(r).stem + "_rs" for r, f in pairs)
+
+
+def test_a_soup_averages_models_and_finalises_without_training(tiny_dataset, tmp_path):
+    """training.soup writes the mean of two networks' weights; train.py --finalize --init SOUP with an empty cache
+    calibrates and exports those weights as they are (no epoch trained)."""
+    import keras
+
+    from training.backbones import build_classifier
+    from training.soup import main as soup
+
+    paths = []
+    for seed in (1, 2):  # two networks with different weights, of the architecture --quick builds
+        keras.utils.set_random_seed(seed)
+        m = build_classifier(48, "efficientnetv2b0")
+        m.save(tmp_path / f"m{seed}.keras")
+        paths.append(tmp_path / f"m{seed}.keras")
+    a, b = (keras.saving.load_model(p, compile=False).get_weights() for p in paths)
+    assert soup([str(p) for p in paths] + ["--out", str(tmp_path / "soup.weights.h5")]) == 0
+
+    out = tmp_path / "models"
+    cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--out", str(out), "--name", "soup",
+           "--cache-dir", str(tmp_path / "empty-cache"), "--init", str(tmp_path / "soup.weights.h5"), "--finalize"]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "finalising the --init weights" in p.stderr and "Epoch" not in p.stderr
+    exported = keras.saving.load_model(out / "soup.keras", compile=False).get_weights()
+    i = max(range(len(a)), key=lambda k: a[k].size)  # the largest kernel: its mean, not either parent
+    assert not np.allclose(a[i], b[i]) and np.allclose(exported[i], (a[i] + b[i]) / 2, atol=1e-6)
+    assert json.loads((out / "soup.json").read_text())["threshold"] is not None
+
+    build_classifier(48, "efficientnet-lite0").save(tmp_path / "other.keras")
+    with pytest.raises(SystemExit, match="architecture"):
+        soup([str(paths[0]), str(tmp_path / "other.keras"), "--out", str(tmp_path / "no.weights.h5")])
