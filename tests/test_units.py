@@ -264,3 +264,23 @@ def test_match_sharpness_blurs_fakes_to_the_reals_sharpness(tmp_path):
     assert roc_auc(np.r_[np.zeros(12), np.ones(12)], np.r_[r, before]) == 1.0
     assert 0.3 <= roc_auc(np.r_[np.zeros(12), np.ones(12)], np.r_[r, f]) <= 0.7
     assert abs(np.median(f) - np.median(r)) < 0.25 * np.median(r)
+
+
+def test_full_path_bench_paired_bootstrap_sees_a_real_gap_and_no_gap():
+    """bench/full_path_threshold.py --bootstrap: the same scores give a zero difference; a model whose fakes all
+    score higher (its real photos unchanged) catches more at every resample."""
+    from bench.full_path_threshold import caught_at_floor, floor_for, paired_bootstrap
+
+    rng = np.random.default_rng(1)
+    real = {"lfw": rng.uniform(0, 0.6, 300), "utk": rng.uniform(0, 0.7, 200)}
+    y = np.r_[np.zeros(100, int), np.ones(100, int)]
+    fakes = rng.uniform(0.3, 1.0, 200)
+    a = {**real, "dfdc": fakes}
+    better = {**real, "dfdc": np.where(y == 1, np.minimum(fakes + 0.15, 1.0), fakes)}
+    t = floor_for(list(real.values()), 0.05)
+    assert np.mean(real["utk"] >= t) <= 0.05 and np.mean(real["lfw"] >= t) <= 0.05
+    assert caught_at_floor(list(real.values()), better["dfdc"][y == 1], 0.05) > caught_at_floor(
+        list(real.values()), fakes[y == 1], 0.05)
+    ci = paired_bootstrap({"a": a, "same": dict(a), "better": better}, ["lfw", "utk"], {"dfdc": y}, 0.05, 200)
+    assert ci[("same", "dfdc")] == (0.0, 0.0)
+    assert ci[("better", "dfdc")][0] > 0
