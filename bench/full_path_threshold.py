@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     print(f"\n{a.split}, full path\n" + header)
     print("|---|---|" + "---|" * (len(reals) + 3 * len(fakes)))
     print("\n".join(rows))
+    if a.bootstrap and len(scores) < 2:
+        print("--bootstrap compares models with the first: give two or more --model", file=sys.stderr)
     if a.bootstrap and len(scores) > 1:
         labels = {n: np.array(sp.labels) for n, sp in fakes.items()}
         print(f"\nfakes caught, difference from {a.model[0]} at equal false alarms: 95 % interval of "

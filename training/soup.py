@@ -4,7 +4,7 @@ A uniform "model soup" (Wortsman et al. 2022): networks fine-tuned from the same
 trained from one earlier stage) usually lie in one basin of the loss, so their averaged weights make one network
 of the same size and speed that is often better than each, where an ensemble would cost one run per member.
 Batch-norm statistics are averaged too. Models that did not start from the same weights average into noise, so
-judge a soup like any candidate (Validation, full path). Finalise it with train.py's options and
+judge a soup like any candidate (Validation, full path; docs/training.md has the soups measured here). Finalise it with train.py's options and
 `--init SOUP.weights.h5 --finalize` (a cache without a trained epoch finalises the --init weights).
 """
 from __future__ import annotations
