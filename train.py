@@ -178,10 +178,10 @@ def main(argv=None) -> int:
     history_csv, best_weights = cache / "history.csv", cache / "best.weights.h5"
     elapsed = cb.ElapsedTime(cache / "elapsed_s.json")  # training time survives restarts
     if args.finalize:
-        if not best_weights.exists() and not Path(args.init).is_file():
-            print(f"error: --finalize needs a finished epoch in {cache} or --init PATH", file=sys.stderr)
-            return 2
         if not best_weights.exists():  # e.g. a soup of models (training.soup): calibrate and export it as it is
+            if not Path(args.init).is_file():
+                print(f"error: --finalize needs a finished epoch in {cache} or --init PATH", file=sys.stderr)
+                return 2
             print(f"no trained epoch in {cache}: finalising the --init weights ({args.init})", file=sys.stderr)
     else:
         elapsed.start()
