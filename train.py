@@ -81,6 +81,9 @@ def parse_args(argv=None):
     p.add_argument("--augment", choices=["none", "light", "full", "degrade", "camera", "mono"], default="light",
                    help="degrade: DFDC-winner style (JPEG 30-100, down-scale 0.25-1, blur, noise, colour, cutout); "
                         "camera: degrade after white balance, sharpening and black and white; mono: only black and white" + d)
+    p.add_argument("--soften-reals", type=float, default=0.0,
+                   help="share of real crops (only reals) down-scaled or blurred before --augment, so overall "
+                        "softness stops meaning fake (training/augment.py soften_real)" + d)
     p.add_argument("--framing-jitter", type=float, default=0.06,
                    help="random shift (this fraction of the crop) and zoom (1 +- 1.5x it) of each training crop, "
                         "so the model tolerates MTCNN boxes that land a few pixels off; 0 disables" + d)

@@ -209,6 +209,40 @@ def test_camera_augmentation_varies_white_balance_sharpness_and_colour():
     assert 1 <= grey <= 25 and 15 <= recoloured <= 70 and 8 <= sharper <= 50
 
 
+def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
+    """`--soften-reals`: in the real training batches, about that share of reals comes out softer than its file;
+    no fake does."""
+    import argparse
+
+    import tensorflow as tf
+
+    from training.sources import Source, train_dataset
+
+    rng = np.random.default_rng(0)
+    pairs = []
+    for i in range(4):  # sharp pictures (smoothed noise), so softening shows
+        for kind in ("real", "fake"):
+            img = np.kron(rng.integers(0, 256, (112, 112, 3)), np.ones((2, 2, 1))).astype(np.uint8)
+            Image.fromarray(img).save(tmp_path / f"{kind}{i}.png")
+        pairs.append((str(tmp_path / f"real{i}.png"), str(tmp_path / f"fake{i}.png")))
+
+    def sharpness(img):  # mean absolute gradient: the same for a picture and its mirror image
+        g = np.asarray(img, np.float64).mean(axis=2)
+        return np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean()
+
+    files = [sharpness(Image.open(p)) for pair in pairs for p in pair]
+    tf.random.set_seed(0)
+    args = argparse.Namespace(input_size=224, augment="none", framing_jitter=0.0, soften_reals=0.5, no_pairs=False,
+                              batch_size=2)
+    softened = 0
+    for x, y in train_dataset([Source("tiny", "pairs", pairs)], args, seed=0).take(40):
+        assert list(y.numpy()) == [0.0, 1.0]
+        real, fake = (sharpness(np.round(im)) for im in x.numpy())
+        assert min(abs(fake - f) for f in files) < 1e-3  # every fake exactly as its file (or mirrored)
+        softened += real < 0.8 * min(files)
+    assert 10 <= softened <= 30  # about half of 40
+
+
 def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
     """Two local worker processes under MultiWorkerMirroredStrategy (TF_CONFIG on 127.0.0.1): both finish, and
     only the chief writes a model."""

@@ -49,6 +49,26 @@ def _augment(img, level: str, jitter: float = 0.0):
     return img
 
 
+def soften_real(img, p: float):
+    """With probability p, a real crop (never a fake) loses resolution or focus: down-scaled to 0.35-0.75 of its
+    side and back, or blurred (sigma 0.6-1.4). Face swaps are softer than their originals (dfdc-faces' fakes are
+    less sharp than their reals, `bench/sharpness.py`), so a model learns "soft = fake"; a real source it never
+    saw that is soft (LFW's small press photos) is then called fake, and blurring it makes that worse
+    (`bench/real_photo_cues.py`). Softening only reals breaks the link between a face's overall softness and its
+    label, while the swap's softness *inside* a sharper face is left to learn. Applied before `_augment`."""
+    import tensorflow as tf
+
+    def blur(x):
+        return tf.cast(tf.clip_by_value(_gaussian_blur(x, tf.random.uniform([], 0.6, 1.4)), 0, 255), tf.uint8)
+
+    def soften(x):
+        return tf.cond(tf.random.uniform([]) < 0.5, lambda: _down_up(x, 0.35, 0.75), lambda: blur(x))
+
+    if p <= 0:
+        return img
+    return tf.cond(tf.random.uniform([]) < p, lambda: soften(img), lambda: img)
+
+
 def _down_up(x, low: float, high: float):
     """Shrink a crop to a random low..high of its side (area) and back: the resolution an upload lost."""
     import tensorflow as tf

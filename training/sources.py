@@ -11,7 +11,7 @@ import numpy as np
 from data_prep.dataset import find_split, read_pairs
 from detector.preprocess import resize_for_model
 
-from .augment import CROP_SIZE, _augment
+from .augment import CROP_SIZE, _augment, soften_real
 
 
 def _decode(path):
@@ -61,12 +61,13 @@ def train_dataset(sources: list[Source], args, seed: int):
     import tensorflow as tf
 
     size, level, jitter = args.input_size, args.augment, args.framing_jitter
+    soften = getattr(args, "soften_reals", 0.0)
     streams = [_pair_stream(src, seed + i) for i, src in enumerate(sources)]
     weights = np.array([src.weight for src in sources], np.float64)
     ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
         streams, weights=list(weights / weights.sum()), seed=seed)
     ds = ds.map(
-        lambda pair: (tf.stack([_augment(pair[0], level, jitter), _augment(pair[1], level, jitter)]),
+        lambda pair: (tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
                       tf.constant([0.0, 1.0])),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).unbatch()
