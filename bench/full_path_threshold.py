@@ -14,7 +14,9 @@ the same ceiling are compared at equal false alarms: the one that catches more f
 only (a threshold chosen here is a choice). With --bootstrap N and two or more models, the same photos are
 resampled N times (each set with replacement, the same draw for every model), each model's threshold refitted on
 each draw, and the 95 % interval of each model's difference from the first in fakes caught is printed: a gap whose
-interval holds 0 is not shown by these photos.
+interval holds 0 is not shown by these photos. --held-out real sets are scored but left out of every fit: their
+share called fake at each threshold is what a real source neither the model nor its threshold saw would get (for a
+model trained without that source, e.g. the recipe without LFW in docs/training.md).
 """
 from __future__ import annotations
 
@@ -87,13 +89,18 @@ def main(argv=None) -> int:
     ap.add_argument("--models-dir", nargs="+", default=[str(ROOT / "models")], help="where to look for them")
     ap.add_argument("--real", nargs="+", type=Path, required=True, help="real-only datasets (<split>/Real)")
     ap.add_argument("--fake", nargs="*", default=[], type=Path, help="datasets with Real and Fake")
+    ap.add_argument("--held-out", nargs="*", default=[], type=Path,
+                    help="real-only datasets left out of the threshold's fit: their share called fake at each "
+                         "threshold is what a real source the threshold never saw gets")
     ap.add_argument("--split", default="Validation")
     ap.add_argument("--max-real-fp", type=float, nargs="+", default=[0.05, 0.07, 0.10])
     ap.add_argument("--bootstrap", type=int, default=0, help="resamples for the paired intervals (0: none)")
     a = ap.parse_args(argv)
     reals = {d.name: find_split(d, a.split, ("real",)) for d in a.real}
     fakes = {d.name: find_split(d, a.split) for d in a.fake}
+    held = {d.name: find_split(d, a.split, ("real",)) for d in a.held_out}
     header = ("| model | threshold | " + " | ".join(f"{n}: called fake" for n in reals) + " | "
+              + "".join(f"{n} (held out): called fake | " for n in held)
               + " | ".join(f"{n}: fakes caught | {n}: reals called fake | {n}: AUC" for n in fakes) + " |")
     rows, scores = [], {}
     for name in a.model:
@@ -103,17 +110,18 @@ def main(argv=None) -> int:
             return 2
         det = Detector(model=name, models_dir=where)
         r = {n: picture_scores(det, sp.paths) for n, sp in reals.items()}
+        h = {n: picture_scores(det, sp.paths) for n, sp in held.items()}
         f = {n: (np.array(sp.labels), picture_scores(det, sp.paths)) for n, sp in fakes.items()}
         scores[name] = {**r, **{n: s for n, (_, s) in f.items()}}
         levels = [("card", det.card.threshold)] + [(f"<= {q:.0%} of each real set", floor_for(list(r.values()), q))
                                                     for q in a.max_real_fp]
         for label, t in levels:
-            cells = [f"{np.mean(s >= t):.1%} ({int((s >= t).sum())})" for s in r.values()]
+            cells = [f"{np.mean(s >= t):.1%} ({int((s >= t).sum())})" for s in [*r.values(), *h.values()]]
             for y, s in f.values():
                 cells += [f"{np.mean(s[y == 1] >= t):.1%}", f"{np.mean(s[y == 0] >= t):.1%}", f"{roc_auc(y, s):.3f}"]
             rows.append(f"| {name} ({label}) | {t:.4f} | " + " | ".join(cells) + " |")
     print(f"\n{a.split}, full path\n" + header)
-    print("|---|---|" + "---|" * (len(reals) + 3 * len(fakes)))
+    print("|---|---|" + "---|" * (len(reals) + len(held) + 3 * len(fakes)))
     print("\n".join(rows))
     if a.bootstrap and len(scores) < 2:
         print("--bootstrap compares models with the first: give two or more --model", file=sys.stderr)
