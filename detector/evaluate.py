@@ -153,6 +153,10 @@ def main(argv=None) -> int:
 
         def record(card):
             for (name, r), d in zip(reports.items(), args.data):
+                kept = card.get("metrics_full_path", {}).get(name, {})
+                if kept.get("split") == "Test" and args.split != "Test":  # the card reports Test where there is one
+                    print(f"{name}: the card keeps its Test figures; {args.split} not recorded", file=sys.stderr)
+                    continue
                 card.setdefault("metrics_full_path", {})[name] = dict(
                     r["full_path_all_images"], no_face=r["no_face"], whole_image=r["whole_image"],
                     images=r["images"], split=args.split, faces_found_auc=r["full_path_faces_found"]["auc"],

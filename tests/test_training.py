@@ -158,6 +158,10 @@ def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_di
     entry = json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name]
     assert entry["n"] == 12 and 0 <= entry["auc"] <= 1 and sum(map(sum, entry["confusion_matrix"])) == 12
     assert len(entry["auc_95"]) == 2 and len(entry["ece_95"]) == 2
+    # a Validation run does not overwrite the Test figures the card reports
+    assert evaluate([str(tiny_dataset), "--split", "Validation", "--models-dir", str(models), "--update-card"]) == 0
+    assert json.loads((models / "tiny.json").read_text())["metrics_full_path"][tiny_dataset.name] == entry
+    assert "keeps its Test figures" in capsys.readouterr().err
     assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2
 
 
