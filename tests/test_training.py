@@ -224,7 +224,7 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
 
     rng = np.random.default_rng(0)
     pairs = []
-    for i in range(4):  # sharp pictures (smoothed noise), so softening shows
+    for i in range(4):  # sharp pictures (noise in 2x2 blocks), so softening shows
         for kind in ("real", "fake"):
             img = np.kron(rng.integers(0, 256, (112, 112, 3)), np.ones((2, 2, 1))).astype(np.uint8)
             Image.fromarray(img).save(tmp_path / f"{kind}{i}.png")
