@@ -58,11 +58,8 @@ def soften_real(img, p: float):
     label, while the swap's softness *inside* a sharper face is left to learn. Applied before `_augment`."""
     import tensorflow as tf
 
-    def blur(x):
-        return tf.cast(tf.clip_by_value(_gaussian_blur(x, tf.random.uniform([], 0.6, 1.4)), 0, 255), tf.uint8)
-
     def soften(x):
-        return tf.cond(tf.random.uniform([]) < 0.5, lambda: _down_up(x, 0.35, 0.75), lambda: blur(x))
+        return tf.cond(tf.random.uniform([]) < 0.5, lambda: _down_up(x, 0.35, 0.75), lambda: _blur(x, 0.6, 1.4))
 
     if p <= 0:
         return img
@@ -101,6 +98,13 @@ def _gaussian_blur(x, sigma):
     return tf.nn.depthwise_conv2d(tf.cast(x, tf.float32)[None], kernel, [1, 1, 1, 1], "SAME")[0]
 
 
+def _blur(x, low: float, high: float):
+    """A Gaussian blur of random sigma low..high, uint8 out."""
+    import tensorflow as tf
+
+    return tf.cast(tf.clip_by_value(_gaussian_blur(x, tf.random.uniform([], low, high)), 0, 255), tf.uint8)
+
+
 def _camera(img, maybe):
     """What differs between cameras and photo editors, before any upload: white balance (a gain per channel),
     in-camera sharpening, and black and white. A model trained without them read a colour cast, softness and
@@ -136,9 +140,6 @@ def _degrade(img, maybe):
     region, e.g. the mouth, carries the decision)."""
     import tensorflow as tf
 
-    def blur(x):
-        return tf.cast(tf.clip_by_value(_gaussian_blur(x, tf.random.uniform([], 0.3, 1.8)), 0, 255), tf.uint8)
-
     def noise(x):
         x = tf.cast(x, tf.float32) + tf.random.normal(tf.shape(x), stddev=tf.random.uniform([], 1.0, 8.0))
         return tf.cast(tf.clip_by_value(x, 0, 255), tf.uint8)
@@ -153,7 +154,7 @@ def _degrade(img, maybe):
         return tf.where(hole, tf.zeros_like(x), x)
 
     img = maybe(0.3, lambda x: _down_up(x, 0.25, 1.0), img)
-    img = maybe(0.15, blur, img)
+    img = maybe(0.15, lambda x: _blur(x, 0.3, 1.8), img)
     img = maybe(0.15, noise, img)
     img = maybe(0.4, lambda x: _colour(x, 0.15, 0.25, 0.3, hue=0.03), img)
     img = maybe(0.5, lambda x: tf.image.random_jpeg_quality(x, 30, 100), img)  # last, as for a shared file

@@ -133,7 +133,7 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
             "pairs_in_batch": not args.no_pairs,
             "augment": args.augment,
             "framing_jitter": args.framing_jitter,
-            "soften_reals": getattr(args, "soften_reals", 0.0),
+            "soften_reals": args.soften_reals,
             "weights_init": args.init if args.init in ("imagenet", "random") else f"weights of {Path(args.init).name}",
             "head_warmup_steps": args.head_warmup_steps,
             "batch_norm": "frozen (ImageNet statistics)" if args.freeze_bn else "trained",

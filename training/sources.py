@@ -60,8 +60,7 @@ def train_dataset(sources: list[Source], args, seed: int):
     drawn from the sources in proportion to their weights."""
     import tensorflow as tf
 
-    size, level, jitter = args.input_size, args.augment, args.framing_jitter
-    soften = getattr(args, "soften_reals", 0.0)
+    size, level, jitter, soften = args.input_size, args.augment, args.framing_jitter, args.soften_reals
     streams = [_pair_stream(src, seed + i) for i, src in enumerate(sources)]
     weights = np.array([src.weight for src in sources], np.float64)
     ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
