@@ -31,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # before `detector` turns it off for serving: training has fixed shapes
 
 from detector.model import MODELS_DIR, atomic_write
+from training.augment import LEVELS
 from training.backbones import ARCHITECTURES
 
 
@@ -78,9 +79,12 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, cosine decay)" + d)
     p.add_argument("--warmup-epochs", type=float, default=0.5, help="linear learning-rate warm-up" + d)
     p.add_argument("--no-pairs", action="store_true", help="shuffle images instead of keeping real/fake pairs in a batch")
-    p.add_argument("--augment", choices=["none", "light", "full", "degrade", "camera", "mono"], default="light",
+    p.add_argument("--augment", choices=LEVELS, default="light",
                    help="degrade: DFDC-winner style (JPEG 30-100, down-scale 0.25-1, blur, noise, colour, cutout); "
                         "camera: degrade after white balance, sharpening and black and white; mono: only black and white" + d)
+    p.add_argument("--augment-source", nargs="+", action="extend", default=[], metavar="NAME=LEVEL",
+                   help="a source's own --augment level, for real and fake alike (e.g. dfdc-faces=light: its swap "
+                        "traces are fine detail that heavy degradation erases)")
     p.add_argument("--soften-reals", type=float, default=0.0,
                    help="share of real crops (only reals) down-scaled or blurred before --augment, so overall "
                         "softness stops meaning fake (training/augment.py soften_real)" + d)

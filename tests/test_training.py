@@ -236,8 +236,8 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
 
     files = [sharpness(Image.open(p)) for pair in pairs for p in pair]
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=224, augment="none", framing_jitter=0.0, soften_reals=0.5, no_pairs=False,
-                              batch_size=2)
+    args = argparse.Namespace(input_size=224, augment="none", augment_source=[], framing_jitter=0.0, soften_reals=0.5,
+                              no_pairs=False, batch_size=2)
     softened = 0
     for x, y in train_dataset([Source("tiny", "pairs", pairs)], args, seed=0).take(40):
         assert list(y.numpy()) == [0.0, 1.0]
@@ -245,6 +245,48 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
         assert min(abs(fake - f) for f in files) < 1e-3  # every fake exactly as its file (or mirrored)
         softened += real < 0.8 * min(files)
     assert 10 <= softened <= 30  # about half of 40
+
+
+def test_augment_source_gives_one_source_its_own_level(tmp_path):
+    """`--augment degrade --augment-source plain=none`: every crop of `plain` comes out as its file (or mirrored),
+    while the other source's crops are degraded; each output is traced to its file by correlation."""
+    import argparse
+
+    import tensorflow as tf
+
+    from training.sources import Source, train_dataset
+
+    rng = np.random.default_rng(1)
+    files, sources = {}, []
+    for name in ("plain", "degraded"):
+        pairs = []
+        for i in range(3):
+            pair = []
+            for kind in ("real", "fake"):  # coarse noise (8x8 blocks): still recognisable after down-scaling
+                img = np.kron(rng.integers(0, 256, (28, 28, 3)), np.ones((8, 8, 1))).astype(np.uint8)
+                path = tmp_path / f"{name}-{kind}{i}.png"
+                Image.fromarray(img).save(path)
+                files[str(path)] = (name, img.astype(np.float64))
+                pair.append(str(path))
+            pairs.append(tuple(pair))
+        sources.append(Source(name, "pairs", pairs))
+
+    def trace(out):  # (source, exactly its file or mirror?) of the most correlated file
+        best = max(((np.corrcoef(out.ravel(), v.ravel())[0, 1], name, v) for name, img in files.values()
+                    for v in (img, img[:, ::-1])), key=lambda t: t[0])
+        return best[1], bool(np.abs(out - best[2]).max() < 1.0)
+
+    tf.random.set_seed(0)
+    args = argparse.Namespace(input_size=224, augment="degrade", augment_source=["plain=none"], framing_jitter=0.0,
+                              soften_reals=0.0, no_pairs=False, batch_size=2)
+    seen = {"plain": [], "degraded": []}
+    for x, _ in train_dataset(sources, args, seed=0).take(60):
+        for out in np.round(x.numpy()):
+            name, exact = trace(out)
+            seen[name].append(exact)
+    assert len(seen["plain"]) >= 20 and len(seen["degraded"]) >= 20
+    assert all(seen["plain"])  # flips only
+    assert seen["degraded"].count(False) >= len(seen["degraded"]) // 2  # most degraded crops changed
 
 
 def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):

@@ -3,6 +3,7 @@ framing jitter, and flips. Applied to real and fake crops alike, each drawn inde
 distribution, so sharpness, colour, size or JPEG quality cannot tell the classes apart."""
 from __future__ import annotations
 
+LEVELS = ("none", "light", "full", "degrade", "camera", "mono")  # --augment's choices
 MONO_P = 0.08  # share of crops turned black and white by --augment camera and mono
 CROP_SIZE = 224  # training crops are stored at 224 (dfdc-faces); resized to --input-size by the shared resize
 

@@ -11,7 +11,7 @@ import numpy as np
 from data_prep.dataset import find_split, read_pairs
 from detector.preprocess import resize_for_model
 
-from .augment import CROP_SIZE, _augment, soften_real
+from .augment import CROP_SIZE, LEVELS, _augment, soften_real
 
 
 def _decode(path):
@@ -60,16 +60,20 @@ def train_dataset(sources: list[Source], args, seed: int):
     drawn from the sources in proportion to their weights."""
     import tensorflow as tf
 
-    size, level, jitter, soften = args.input_size, args.augment, args.framing_jitter, args.soften_reals
-    streams = [_pair_stream(src, seed + i) for i, src in enumerate(sources)]
+    size, jitter, soften = args.input_size, args.framing_jitter, args.soften_reals
+    levels = _parse_specs(args.augment_source, "--augment-source", _level)
+
+    def augmented(src, i):  # each source at its own --augment level (--augment-source), the same for real and fake
+        level = levels.get(src.name, args.augment)
+        return _pair_stream(src, seed + i).map(
+            lambda pair: tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
+            num_parallel_calls=tf.data.AUTOTUNE)
+
+    streams = [augmented(src, i) for i, src in enumerate(sources)]
     weights = np.array([src.weight for src in sources], np.float64)
     ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
         streams, weights=list(weights / weights.sum()), seed=seed)
-    ds = ds.map(
-        lambda pair: (tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
-                      tf.constant([0.0, 1.0])),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    ).unbatch()
+    ds = ds.map(lambda pair: (pair, tf.constant([0.0, 1.0]))).unbatch()
     if args.no_pairs:
         ds = ds.shuffle(2048, seed=seed)
     ds = ds.batch(args.batch_size, drop_remainder=True)
@@ -95,20 +99,29 @@ def eval_dataset(paths, labels, args, blend: bool = False):
     return ds.map(lambda x, y: (resize_for_model(x, args.input_size), y)).prefetch(2)
 
 
-def _parse_weights(specs) -> dict[str, float]:
+def _level(name: str) -> str:
+    if name not in LEVELS:
+        raise ValueError(name)
+    return name
+
+
+def _parse_specs(specs, flag: str, convert=float) -> dict:
+    """NAME=VALUE options (--source-weight, --augment-source) as {name: convert(value)}."""
     out = {}
     for spec in specs:
-        name, _, w = spec.partition("=")
+        name, sep, value = spec.partition("=")
         try:
-            out[name] = float(w)
+            if not sep:
+                raise ValueError
+            out[name] = convert(value)
         except ValueError:
-            raise SystemExit(f"error: --source-weight wants NAME=WEIGHT, got {spec!r}") from None
+            raise SystemExit(f"error: {flag} wants NAME=VALUE, got {spec!r}") from None
     return out
 
 
 def load_sources(args):
     """The training sources, their validation sets, and the Test sets of the --data folders."""
-    weights = _parse_weights(args.source_weight)
+    weights = _parse_specs(args.source_weight, "--source-weight")
     rng = np.random.default_rng(args.seed)
     sources, test = [], {}
     for root in args.data:
@@ -141,9 +154,10 @@ def load_sources(args):
             reals = [reals[i] for i in sorted(rng.choice(len(reals), min(args.max_train_pairs, len(reals)), replace=False))]
         sources.append(Source("sbi", "sbi", reals, weights.get("sbi", 1.0),
                               {"paths": [p for p in val_reals for _ in (0, 1)], "labels": [0, 1] * len(val_reals)}))
-    unknown = set(weights) - {s.name for s in sources}
-    if unknown:
-        raise SystemExit(f"error: --source-weight names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
+    for flag, named in (("--source-weight", weights), ("--augment-source", _parse_specs(args.augment_source, "--augment-source", _level))):
+        unknown = set(named) - {s.name for s in sources}
+        if unknown:
+            raise SystemExit(f"error: {flag} names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
     if args.quick:  # tiny validation/test too
         keep = lambda d: {k: list(v[:8]) + list(v[-8:]) for k, v in d.items()}  # noqa: E731
         for src in sources:
