@@ -32,6 +32,23 @@ def test_downscaled_detection_maps_boxes_back(detector, astronaut):
     assert np.allclose(np.array(big_box) / 4, small_box, atol=12)
 
 
+def test_detection_finds_what_mtcnn_as_shipped_finds(detector, astronaut):
+    """FaceDetector hands mtcnn's stages the image batch as one tensor (detector.faces._OneTensor); the boxes must be
+    those of mtcnn untouched, also on a batch of two sizes (padded) and on a new picture after it (no stale tensor)."""
+    from mtcnn import MTCNN
+
+    flipped = np.ascontiguousarray(astronaut[::2, ::-1])  # another size, the face elsewhere
+    shipped = MTCNN()
+    for batch in ([astronaut], [astronaut, flipped], [flipped]):
+        ours = detector.faces.detect(batch)
+        theirs = shipped.detect_faces(batch, box_format="xyxy")
+        for faces, dets in zip(ours, theirs):
+            want = sorted((d for d in dets if d["confidence"] >= detector.faces.min_confidence), key=lambda d: -d["confidence"])
+            assert len(faces) == len(want) >= 1
+            for f, d in zip(faces, want):
+                assert np.allclose(f.box, d["box"], atol=1.0)
+
+
 def test_same_crop_same_score(detector, astronaut):
     a = detector.analyse_image(astronaut).fake_probability
     buf = io.BytesIO()
