@@ -61,7 +61,7 @@ def train_dataset(sources: list[Source], args, seed: int):
     import tensorflow as tf
 
     size, jitter, soften = args.input_size, args.framing_jitter, args.soften_reals
-    levels = _parse_specs(args.augment_source, "--augment-source", _level)
+    levels = _parse_specs(args.augment_source, "--augment-source", _level, AUGMENT_FORM)
 
     def augmented(src, i):  # each source at its own --augment level (--augment-source), the same for real and fake
         level = levels.get(src.name, args.augment)
@@ -99,13 +99,16 @@ def eval_dataset(paths, labels, args, blend: bool = False):
     return ds.map(lambda x, y: (resize_for_model(x, args.input_size), y)).prefetch(2)
 
 
+AUGMENT_FORM = f"NAME=LEVEL, LEVEL one of {', '.join(LEVELS)}"
+
+
 def _level(name: str) -> str:
     if name not in LEVELS:
         raise ValueError(name)
     return name
 
 
-def _parse_specs(specs, flag: str, convert=float) -> dict:
+def _parse_specs(specs, flag: str, convert=float, form: str = "NAME=WEIGHT") -> dict:
     """NAME=VALUE options (--source-weight, --augment-source) as {name: convert(value)}."""
     out = {}
     for spec in specs:
@@ -115,13 +118,14 @@ def _parse_specs(specs, flag: str, convert=float) -> dict:
                 raise ValueError
             out[name] = convert(value)
         except ValueError:
-            raise SystemExit(f"error: {flag} wants NAME=VALUE, got {spec!r}") from None
+            raise SystemExit(f"error: {flag} wants {form}, got {spec!r}") from None
     return out
 
 
 def load_sources(args):
     """The training sources, their validation sets, and the Test sets of the --data folders."""
     weights = _parse_specs(args.source_weight, "--source-weight")
+    levels = _parse_specs(args.augment_source, "--augment-source", _level, AUGMENT_FORM)
     rng = np.random.default_rng(args.seed)
     sources, test = [], {}
     for root in args.data:
@@ -154,7 +158,7 @@ def load_sources(args):
             reals = [reals[i] for i in sorted(rng.choice(len(reals), min(args.max_train_pairs, len(reals)), replace=False))]
         sources.append(Source("sbi", "sbi", reals, weights.get("sbi", 1.0),
                               {"paths": [p for p in val_reals for _ in (0, 1)], "labels": [0, 1] * len(val_reals)}))
-    for flag, named in (("--source-weight", weights), ("--augment-source", _parse_specs(args.augment_source, "--augment-source", _level))):
+    for flag, named in (("--source-weight", weights), ("--augment-source", levels)):
         unknown = set(named) - {s.name for s in sources}
         if unknown:
             raise SystemExit(f"error: {flag} names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
