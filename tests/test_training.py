@@ -104,8 +104,8 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     out, cache = tmp_path / "models", tmp_path / "cache"
     cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
            "--sbi", str(tiny_dataset), "--real-photos", str(tiny_dataset), "--max-real-fp", "0.25",
-           "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade", "--out", str(out),
-           "--cache-dir", str(cache), "--name", "quick"]
+           "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade",
+           "--augment-source", f"{tiny_dataset.name}=light", "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     card = json.loads((out / "quick.json").read_text())
@@ -113,6 +113,7 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     assert card["training"]["epochs_run"] == 1 and card["training"]["pairs_in_batch"] is True
     # two sources, each scored on its own Validation; the probability calibrated on the pooled one
     assert {k: v["weight"] for k, v in card["training"]["sources"].items()} == {tiny_dataset.name: 3.0, "sbi": 1.0}
+    assert card["training"]["augment_source"] == [f"{tiny_dataset.name}=light"]
     assert set(card["validation_per_source"]) == {tiny_dataset.name, "sbi"} and card["temperature"] > 0
     history = (cache / "history.csv").read_text()
     assert f"val_auc_{tiny_dataset.name}" in history and "val_auc_sbi" in history and "val_score" in history
@@ -287,6 +288,17 @@ def test_augment_source_gives_one_source_its_own_level(tmp_path):
     assert len(seen["plain"]) >= 20 and len(seen["degraded"]) >= 20
     assert all(seen["plain"])  # flips only
     assert seen["degraded"].count(False) >= len(seen["degraded"]) // 2  # most degraded crops changed
+
+
+@pytest.mark.parametrize("spec, says", [("dfdc-faces=heavy", "LEVEL one of none, light"), ("dfdc-faces", "NAME=LEVEL"),
+                                         ("elsewhere=light", "names no source")])
+def test_a_wrong_augment_source_is_a_clear_error(tiny_dataset, spec, says):
+    from train import parse_args
+    from training.sources import load_sources
+
+    args = parse_args(["--quick", "--data", str(tiny_dataset), "--augment-source", spec])
+    with pytest.raises(SystemExit, match=says):
+        load_sources(args)
 
 
 def test_multi_worker_training_writes_one_model(tiny_dataset, tmp_path):
