@@ -56,7 +56,8 @@ def main() -> int:
             out[name] = ((time.perf_counter() - t) / a.repeats, [[f.box for f in fs] for fs in found])
         return out
 
-    ways = {"as shipped": run(eager, raw), "traced": run(traced, raw), "traced + one tensor": run(traced, wrapped)}
+    configs = {"as shipped": (eager, raw), "traced": (traced, raw), "traced + one tensor": (traced, wrapped)}
+    ways = {w: run(*cfg) for w, cfg in configs.items()}
     shipped = ways["as shipped"]
     print(f"{'input':>15} | " + " | ".join(f"{w + ' ms':>22}" for w in ways) + " | speed-up | same boxes")
     for name in cases:
@@ -65,7 +66,6 @@ def main() -> int:
         ms = [res[name][0] * 1e3 for res in ways.values()]
         print(f"{name:>15} | " + " | ".join(f"{m:22.1f}" for m in ms) + f" | {ms[0] / ms[-1]:7.1f}x | {same}")
 
-    configs = {"as shipped": (eager, raw), "traced": (traced, raw), "traced + one tensor": (traced, wrapped)}
     clip = {w: [] for w in configs}
     for rep in range(a.clip_repeats + 1):  # the first round warms each way up, untimed
         for w, (models, stages) in configs.items():
