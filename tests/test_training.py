@@ -237,8 +237,8 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
 
     files = [sharpness(Image.open(p)) for pair in pairs for p in pair]
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=224, augment="none", augment_source=[], framing_jitter=0.0, soften_reals=0.5,
-                              no_pairs=False, batch_size=2)
+    args = argparse.Namespace(input_size=224, augment="none", framing_jitter=0.0, soften_reals=0.5, no_pairs=False,
+                              batch_size=2)
     softened = 0
     for x, y in train_dataset([Source("tiny", "pairs", pairs)], args, seed=0).take(40):
         assert list(y.numpy()) == [0.0, 1.0]
@@ -249,8 +249,9 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
 
 
 def test_augment_source_gives_one_source_its_own_level(tmp_path):
-    """`--augment degrade --augment-source plain=none`: every crop of `plain` comes out as its file (or mirrored),
-    while the other source's crops are degraded; each output is traced to its file by correlation."""
+    """`--augment degrade` with source `plain` at its own level `none` (what `--augment-source plain=none` sets):
+    every crop of `plain` comes out as its file (or mirrored), while the other source's crops are degraded; each
+    output is traced to its file by correlation."""
     import argparse
 
     import tensorflow as tf
@@ -270,7 +271,7 @@ def test_augment_source_gives_one_source_its_own_level(tmp_path):
                 files[str(path)] = (name, img.astype(np.float64))
                 pair.append(str(path))
             pairs.append(tuple(pair))
-        sources.append(Source(name, "pairs", pairs))
+        sources.append(Source(name, "pairs", pairs, augment="none" if name == "plain" else None))
 
     def trace(out):  # (source, exactly its file or mirror?) of the most correlated file
         best = max(((np.corrcoef(out.ravel(), v.ravel())[0, 1], name, v) for name, img in files.values()
@@ -278,8 +279,8 @@ def test_augment_source_gives_one_source_its_own_level(tmp_path):
         return best[1], bool(np.abs(out - best[2]).max() < 1.0)
 
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=224, augment="degrade", augment_source=["plain=none"], framing_jitter=0.0,
-                              soften_reals=0.0, no_pairs=False, batch_size=2)
+    args = argparse.Namespace(input_size=224, augment="degrade", framing_jitter=0.0, soften_reals=0.0, no_pairs=False,
+                              batch_size=2)
     seen = {"plain": [], "degraded": []}
     for x, _ in train_dataset(sources, args, seed=0).take(60):
         for out in np.round(x.numpy()):

@@ -42,6 +42,7 @@ class Source:
     train: list
     weight: float = 1.0
     val: dict = field(default_factory=lambda: {"paths": [], "labels": []})  # "sbi": paths of reals to blend
+    augment: str | None = None  # its own --augment level (--augment-source); None: --augment
 
 
 def _pair_stream(src: Source, seed: int):
@@ -61,10 +62,9 @@ def train_dataset(sources: list[Source], args, seed: int):
     import tensorflow as tf
 
     size, jitter, soften = args.input_size, args.framing_jitter, args.soften_reals
-    levels = _parse_specs(args.augment_source, "--augment-source", _level, AUGMENT_FORM)
 
-    def augmented(src, i):  # each source at its own --augment level (--augment-source), the same for real and fake
-        level = levels.get(src.name, args.augment)
+    def augmented(src, i):  # each source at its own augmentation level, the same for real and fake
+        level = src.augment or args.augment
         return _pair_stream(src, seed + i).map(
             lambda pair: tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
             num_parallel_calls=tf.data.AUTOTUNE)
@@ -162,6 +162,8 @@ def load_sources(args):
         unknown = set(named) - {s.name for s in sources}
         if unknown:
             raise SystemExit(f"error: {flag} names no source: {sorted(unknown)}; sources: {[s.name for s in sources]}")
+    for src in sources:
+        src.augment = levels.get(src.name)
     if args.quick:  # tiny validation/test too
         keep = lambda d: {k: list(v[:8]) + list(v[-8:]) for k, v in d.items()}  # noqa: E731
         for src in sources:
