@@ -88,6 +88,9 @@ def parse_args(argv=None):
     p.add_argument("--soften-reals", type=float, default=0.0,
                    help="share of real crops (only reals) down-scaled or blurred before --augment, so overall "
                         "softness stops meaning fake (training/augment.py soften_real)" + d)
+    p.add_argument("--mask-loss", type=float, default=0.0,
+                   help="weight of a second task while training: mark where each fake differs from its own real "
+                        "(training/masks.py); the served model is the classifier alone; 0 disables" + d)
     p.add_argument("--framing-jitter", type=float, default=0.06,
                    help="random shift (this fraction of the crop) and zoom (1 +- 1.5x it) of each training crop, "
                         "so the model tolerates MTCNN boxes that land a few pixels off; 0 disables" + d)
@@ -134,6 +137,7 @@ def main(argv=None) -> int:
     from training.backbones import build_classifier, initialise
     from training.distribute import choose_strategy, cpu_has_bf16, patch_keras_for_multi_worker, worker_role
     from training.export import finalise
+    from training.masks import cells_of, with_mask_head
     from training.sources import load_real_photos, load_sources, train_dataset
 
     is_chief, role = worker_role()
@@ -178,10 +182,12 @@ def main(argv=None) -> int:
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.trainable = False
 
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        patch_keras_for_multi_worker(model, strategy, args)
+        fit_model = with_mask_head(model) if args.mask_loss else model  # shares the classifier's layers
 
-    train_data = train_dataset(sources, args, data_seed)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        patch_keras_for_multi_worker(fit_model, strategy, args)
+
+    train_data = train_dataset(sources, args, data_seed, cells_of(model) if args.mask_loss else 0)
     history_csv, best_weights = cache / "history.csv", cache / "best.weights.h5"
     elapsed = cb.ElapsedTime(cache / "elapsed_s.json")  # training time survives restarts
     if args.finalize:
@@ -194,10 +200,11 @@ def main(argv=None) -> int:
         elapsed.start()
         if args.head_warmup_steps and not meta.exists():  # only on a fresh start: a resume restores the head too
             with strategy.scope():
-                cb.warm_up_head(model, train_data, args.head_warmup_steps, args.lr)
+                verdicts = train_data.map(lambda x, y: (x, y["fake_probability"])) if args.mask_loss else train_data
+                cb.warm_up_head(model, verdicts, args.head_warmup_steps, args.lr)
         with strategy.scope():
-            cb.compile_for_training(model, args, steps)
-        model.fit(
+            cb.compile_for_training(fit_model, args, steps)
+        fit_model.fit(
             train_data,
             steps_per_epoch=steps,
             epochs=args.epochs,
@@ -210,7 +217,7 @@ def main(argv=None) -> int:
         print(f"{role}: training finished; the chief writes the model", file=sys.stderr)
         return 0
     if best_weights.exists():
-        model.load_weights(str(best_weights))
+        fit_model.load_weights(str(best_weights))
     finalise(model, sources, test, real_val, real_test, args, precision, strategy, steps, n_pairs, elapsed.total(),
              history_csv, model_path, card_path, argv)
     return 0

@@ -105,7 +105,8 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
            "--sbi", str(tiny_dataset), "--real-photos", str(tiny_dataset), "--max-real-fp", "0.25",
            "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade",
-           "--augment-source", f"{tiny_dataset.name}=light", "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
+           "--augment-source", f"{tiny_dataset.name}=light", "--mask-loss", "0.5",
+           "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     card = json.loads((out / "quick.json").read_text())
@@ -114,9 +115,11 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     # two sources, each scored on its own Validation; the probability calibrated on the pooled one
     assert {k: v["weight"] for k, v in card["training"]["sources"].items()} == {tiny_dataset.name: 3.0, "sbi": 1.0}
     assert card["training"]["augment_source"] == [f"{tiny_dataset.name}=light"]
+    assert card["training"]["mask_loss"] == 0.5  # trained beside the mask task; served without its head (below)
     assert set(card["validation_per_source"]) == {tiny_dataset.name, "sbi"} and card["temperature"] > 0
     history = (cache / "history.csv").read_text()
     assert f"val_auc_{tiny_dataset.name}" in history and "val_auc_sbi" in history and "val_score" in history
+    assert "manipulation_mask_loss" in history
     assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
     assert card["arch"] == "efficientnet-lite0" and card["training"]["weights_init"] == "imagenet"
     assert card["training"]["head_warmup_steps"] == 2 and card["training"]["batch_norm"].startswith("frozen")
@@ -289,6 +292,55 @@ def test_augment_source_gives_one_source_its_own_level(tmp_path):
     assert len(seen["plain"]) >= 20 and len(seen["degraded"]) >= 20
     assert all(seen["plain"])  # flips only
     assert seen["degraded"].count(False) >= len(seen["degraded"]) // 2  # most degraded crops changed
+
+
+def test_mask_targets_mark_where_a_fake_differs_and_move_with_its_flip(tmp_path):
+    """`--mask-loss` targets (training/masks.py): a fake that differs from its real only in a patch left of centre
+    (cells 1-3 of column 1 of 5) is marked there, or in column 3 when its crop came out mirrored (the mask takes the
+    fake's own flip); its real is marked nowhere; an unrelated pair carries no target (weight 0); a self-blend
+    always does."""
+    import argparse
+
+    import tensorflow as tf
+
+    from training.sources import Source, train_dataset
+
+    rng = np.random.default_rng(3)
+    blocks = lambda: np.kron(rng.integers(0, 180, (28, 28, 3)), np.ones((8, 8, 1))).astype(np.uint8)  # noqa: E731
+    real, other_real, other_fake, blend_real = blocks(), blocks(), blocks(), blocks()
+    fake = real.copy()
+    fake[45:179, 45:89] += 60  # by more than masks.FULL; the crop's outer eighth untouched, as in a face swap
+    paths = {}
+    for name, img in {"real": real, "fake": fake, "other_real": other_real, "other_fake": other_fake,
+                      "blend_real": blend_real}.items():
+        paths[name] = str(tmp_path / f"{name}.png")
+        Image.fromarray(img).save(paths[name])
+    sources = [Source("aligned", "pairs", [(paths["real"], paths["fake"])]),
+               Source("unrelated", "pairs", [(paths["other_real"], paths["other_fake"])]),
+               Source("sbi", "sbi", [paths["blend_real"]])]
+    fakes = {"aligned": fake, "unrelated": other_fake, "sbi": blend_real}
+
+    tf.random.set_seed(0)
+    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.0, soften_reals=0.0, no_pairs=False,
+                              batch_size=2)  # one pair per batch
+    seen = []
+    for x, y in train_dataset(sources, args, seed=0, mask_cells=5).take(40):
+        target = y["manipulation_mask"].numpy()  # (2, 5, 5, [share manipulated, weight])
+        assert target.shape == (2, 5, 5, 2)
+        assert (target[0, ..., 0] == 0).all() and (target[0, ..., 1] == 1).all()  # the real: nowhere
+        crop = tf.image.resize(x[1], (224, 224)).numpy()
+        name, mirrored = max(((np.corrcoef(crop.ravel(), v.ravel())[0, 1], n, m) for n, img in fakes.items()
+                              for m, v in ((False, img), (True, img[:, ::-1]))))[1:]
+        where, weight = target[1, ..., 0], target[1, ..., 1]
+        seen.append((name, mirrored))
+        if name == "unrelated":
+            assert (weight == 0).all()
+            continue
+        assert (weight == 1).all()
+        if name == "aligned":
+            marked, clean = (where[1:4, 3], where[:, :2]) if mirrored else (where[1:4, 1], where[:, 3:])
+            assert marked.min() > 0.95 and clean.max() == 0 and where[0].max() == where[4].max() == 0, where.round(2)
+    assert {("aligned", False), ("aligned", True), ("unrelated", False), ("sbi", False)} <= set(seen)
 
 
 @pytest.mark.parametrize("spec, says", [("dfdc-faces=heavy", "LEVEL one of none, light"), ("dfdc-faces", "NAME=LEVEL"),

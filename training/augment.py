@@ -26,11 +26,21 @@ def _jitter_framing(img, jitter: float):
 def _augment(img, level: str, jitter: float = 0.0):
     """Augmentations that matter for deepfakes: what uploads go through (re-compression, blur/resize,
     colour), framing jitter, and flips. uint8 224x224 in and out."""
+    return _appearance(_geometry(img, jitter), level)
+
+
+def _geometry(img, jitter: float):
+    """A flip and the framing jitter: any number of channels (a fake's manipulation mask moves with it)."""
     import tensorflow as tf
 
     img = tf.image.random_flip_left_right(img)
-    if jitter > 0:
-        img = _jitter_framing(img, jitter)
+    return _jitter_framing(img, jitter) if jitter > 0 else img
+
+
+def _appearance(img, level: str):
+    """What an upload or a camera does to the pixels, at --augment's level. uint8 224x224x3."""
+    import tensorflow as tf
+
     if level == "none":
         return img
 

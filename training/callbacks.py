@@ -19,7 +19,11 @@ def predict(model, paths, labels, args, blend: bool = False, dataset=None) -> np
 
     fn = _PREDICT_FNS.get(id(model))
     if fn is None:
-        fn = _PREDICT_FNS[id(model)] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        def verdict(x):  # a training network with a mask head (training/masks.py) also returns the mask
+            out = model(x, training=False)
+            return out["fake_probability"] if isinstance(out, dict) else out
+
+        fn = _PREDICT_FNS[id(model)] = tf.function(verdict, reduce_retracing=True)
     dataset = dataset if dataset is not None else eval_dataset(paths, labels, args, blend)
     return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in dataset])
 
@@ -125,11 +129,15 @@ def compile_for_training(model, args, steps: int) -> None:
         warmup_steps=int(steps * args.warmup_epochs),
         alpha=0.02,
     )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05),
-        loss=keras.losses.BinaryCrossentropy(),
-        metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="acc")],
-    )
+    loss, weights = keras.losses.BinaryCrossentropy(), None
+    metrics = [keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="acc")]
+    if isinstance(model.output, dict):  # with the mask head of --mask-loss
+        from .masks import HEAD, mask_loss
+
+        loss, weights = {"fake_probability": loss, HEAD: mask_loss}, {"fake_probability": 1.0, HEAD: args.mask_loss}
+        metrics = {"fake_probability": metrics}
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05), loss=loss, loss_weights=weights,
+                  metrics=metrics)
 
 
 def warm_up_head(model, data, steps: int, lr: float) -> None:

@@ -133,6 +133,7 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
             "pairs_in_batch": not args.no_pairs,
             "augment": args.augment,
             "augment_source": args.augment_source,
+            "mask_loss": args.mask_loss,
             "framing_jitter": args.framing_jitter,
             "soften_reals": args.soften_reals,
             "weights_init": args.init if args.init in ("imagenet", "random") else f"weights of {Path(args.init).name}",

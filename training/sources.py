@@ -11,7 +11,7 @@ import numpy as np
 from data_prep.dataset import find_split, read_pairs
 from detector.preprocess import resize_for_model
 
-from .augment import CROP_SIZE, LEVELS, _augment, soften_real
+from .augment import CROP_SIZE, LEVELS, _appearance, _augment, _geometry, soften_real
 
 
 def _decode(path):
@@ -56,15 +56,28 @@ def _pair_stream(src: Source, seed: int):
     return ds.map(lambda pp: tf.stack([_decode(pp[0]), _decode(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def train_dataset(sources: list[Source], args, seed: int):
+def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
     """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images); pairs
-    drawn from the sources in proportion to their weights."""
+    drawn from the sources in proportion to their weights. With mask_cells (--mask-loss), the targets are
+    {"fake_probability", masks.HEAD: where each crop differs from its pair's real (training/masks.py)}."""
     import tensorflow as tf
+
+    from . import masks
 
     size, jitter, soften = args.input_size, args.framing_jitter, args.soften_reals
 
     def augmented(src, i):  # each source at its own augmentation level, the same for real and fake
         level = src.augment or args.augment
+
+        def pair_with_mask(pair):  # the mask of the raw pair, moved by the fake's own flip and framing
+            mask, weight = masks.pair_mask(pair[0], pair[1], same_frame=src.kind == "sbi")
+            fake_and_mask = _geometry(tf.concat([pair[1], mask], -1), jitter)
+            crops = tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _appearance(fake_and_mask[..., :3], level)])
+            nowhere = masks.mask_target(tf.zeros_like(mask), 1.0, mask_cells)
+            return crops, tf.stack([nowhere, masks.mask_target(fake_and_mask[..., 3:], weight, mask_cells)])
+
+        if mask_cells:
+            return _pair_stream(src, seed + i).map(pair_with_mask, num_parallel_calls=tf.data.AUTOTUNE)
         return _pair_stream(src, seed + i).map(
             lambda pair: tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
             num_parallel_calls=tf.data.AUTOTUNE)
@@ -73,7 +86,11 @@ def train_dataset(sources: list[Source], args, seed: int):
     weights = np.array([src.weight for src in sources], np.float64)
     ds = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(
         streams, weights=list(weights / weights.sum()), seed=seed)
-    ds = ds.map(lambda pair: (pair, tf.constant([0.0, 1.0]))).unbatch()
+    verdicts = tf.constant([0.0, 1.0])
+    if mask_cells:
+        ds = ds.map(lambda pair, where: (pair, {"fake_probability": verdicts, masks.HEAD: where})).unbatch()
+    else:
+        ds = ds.map(lambda pair: (pair, verdicts)).unbatch()
     if args.no_pairs:
         ds = ds.shuffle(2048, seed=seed)
     ds = ds.batch(args.batch_size, drop_remainder=True)
