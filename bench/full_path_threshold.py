@@ -16,7 +16,8 @@ resampled N times (each set with replacement, the same draw for every model), ea
 each draw, and the 95 % interval of each model's difference from the first in fakes caught is printed: a gap whose
 interval holds 0 is not shown by these photos. --held-out real sets are scored but left out of every fit: their
 share called fake at each threshold is what a real source neither the model nor its threshold saw would get (for a
-model trained without that source, e.g. the recipe without LFW in docs/training.md).
+model trained without that source, e.g. the recipe without LFW in docs/training.md). --flip adds each model again
+as "NAME +flip", with test-time flip averaging (a face scored as the mean logit of its crop and its mirror image).
 """
 from __future__ import annotations
 
@@ -42,6 +43,22 @@ def picture_scores(det, paths, batch: int = 16) -> np.ndarray:
               file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return np.array(out, np.float64)
+
+
+def average_with_mirror(classifier) -> None:
+    """Make `classifier` score each face as the mean logit of its crop and the crop's mirror image (test-time flip
+    averaging: two passes per face). A bench-only change, to measure what that would buy before building it."""
+    from detector.calibration import logit
+
+    plain = classifier.assess
+
+    def assess(crops):
+        p, distances = plain(crops)
+        mirrored, _ = plain([np.ascontiguousarray(c[:, ::-1]) for c in crops])
+        mean = (logit(p) + logit(mirrored)) / 2  # of calibrated logits (raw / T): the card's temperature still holds
+        return (1 / (1 + np.exp(-mean))).astype(np.float32), distances
+
+    classifier.assess = assess
 
 
 def floor_for(real_scores: list[np.ndarray], max_fp: float) -> float:
@@ -95,7 +112,11 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="Validation")
     ap.add_argument("--max-real-fp", type=float, nargs="+", default=[0.05, 0.07, 0.10])
     ap.add_argument("--bootstrap", type=int, default=0, help="resamples for the paired intervals (0: none)")
+    ap.add_argument("--flip", action="store_true",
+                    help="also score each model with test-time flip averaging (each face and its mirror image), "
+                         "as one more model named 'NAME +flip'")
     a = ap.parse_args(argv)
+    a.model = [m + suffix for m in a.model for suffix in (("", " +flip") if a.flip else ("",))]
     reals = {d.name: find_split(d, a.split, ("real",)) for d in a.real}
     fakes = {d.name: find_split(d, a.split) for d in a.fake}
     held = {d.name: find_split(d, a.split, ("real",)) for d in a.held_out}
@@ -104,11 +125,14 @@ def main(argv=None) -> int:
               + " | ".join(f"{n}: fakes caught | {n}: reals called fake | {n}: AUC" for n in fakes) + " |")
     rows, scores = [], {}
     for name in a.model:
-        where = next((d for d in a.models_dir if name in available_models(d)), None)
+        model = name.removesuffix(" +flip")
+        where = next((d for d in a.models_dir if model in available_models(d)), None)
         if where is None:
-            print(f"error: no model {name} in {a.models_dir}", file=sys.stderr)
+            print(f"error: no model {model} in {a.models_dir}", file=sys.stderr)
             return 2
-        det = Detector(model=name, models_dir=where)
+        det = Detector(model=model, models_dir=where)
+        if name.endswith(" +flip"):
+            average_with_mirror(det.classifier)
         r = {n: picture_scores(det, sp.paths) for n, sp in reals.items()}
         h = {n: picture_scores(det, sp.paths) for n, sp in held.items()}
         f = {n: (np.array(sp.labels), picture_scores(det, sp.paths)) for n, sp in fakes.items()}

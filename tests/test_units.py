@@ -284,3 +284,21 @@ def test_full_path_bench_paired_bootstrap_sees_a_real_gap_and_no_gap():
     ci = paired_bootstrap({"a": a, "same": dict(a), "better": better}, ["lfw", "utk"], {"dfdc": y}, 0.05, 200)
     assert ci[("same", "dfdc")] == (0.0, 0.0)
     assert ci[("better", "dfdc")][0] > 0
+
+
+def test_full_path_bench_flip_scores_a_face_as_the_mean_logit_of_it_and_its_mirror(tiny_models_dir, astronaut):
+    """bench/full_path_threshold.py --flip, on a real (tiny) Keras classifier: a face scores the mean logit of its
+    crop and its mirror image; a mirror-symmetric crop scores what it did."""
+    from bench.full_path_threshold import average_with_mirror
+    from detector.calibration import logit
+    from detector.model import load_classifier
+
+    plain, flipped = load_classifier(models_dir=tiny_models_dir), load_classifier(models_dir=tiny_models_dir)
+    average_with_mirror(flipped)
+    crop = np.ascontiguousarray(astronaut[40:200, 140:300])
+    symmetric = np.concatenate([crop[:, :80], crop[:, :80][:, ::-1]], 1)
+    own, mirror = plain.score([crop])[0], plain.score([np.ascontiguousarray(crop[:, ::-1])])[0]
+    assert abs(logit(own) - logit(mirror)) > 1e-4  # the mirror image scores differently (untrained: near 0.5)
+    got = flipped.score([crop, symmetric])
+    assert logit(got[0]) == pytest.approx((logit(own) + logit(mirror)) / 2, abs=1e-5)
+    assert logit(got[1]) == pytest.approx(logit(plain.score([symmetric])[0]), abs=1e-5)
