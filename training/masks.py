@@ -62,3 +62,34 @@ def mask_loss(target, logits):
     m, w = target[..., :1], target[..., 1:]
     bce = ops.binary_crossentropy(m, ops.cast(logits, "float32"), from_logits=True)
     return ops.sum(w * bce, axis=(1, 2, 3)) / (ops.sum(w, axis=(1, 2, 3)) + 1e-6)
+
+
+def main(argv=None) -> int:
+    """How many of a dataset's Train pairs carry a mask target, and how much of a fake it marks."""
+    import argparse
+
+    import numpy as np
+
+    from data_prep.dataset import find_split, read_pairs
+
+    from .sources import _decode
+
+    ap = argparse.ArgumentParser(description="python -m training.masks DATA [--limit N]: " + main.__doc__)
+    ap.add_argument("data")
+    ap.add_argument("--limit", type=int, default=500, help="first N Train pairs (default: %(default)s)")
+    a = ap.parse_args(argv)
+    pairs = read_pairs(a.data, find_split(a.data, "Train"))[: a.limit]
+    weights, marked = [], []
+    for real, fake in pairs:
+        mask, weight = pair_mask(_decode(real), _decode(fake))
+        weights.append(float(weight))
+        if weight:
+            marked.append(float(np.mean(mask.numpy() / 255.0)))
+    print(f"{a.data}: {len(pairs)} Train pairs; {np.mean(weights):.1%} carry a mask target (same frame: borders within "
+          f"{ALIGNED:g} levels); of those, a fake differs from its real on {np.mean(marked):.1%} of the crop on average "
+          f"(median {np.median(marked):.1%})" if marked else f"{a.data}: no pair carries a mask target")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
