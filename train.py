@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     from training.backbones import build_classifier, initialise
     from training.distribute import choose_strategy, cpu_has_bf16, patch_keras_for_multi_worker, worker_role
     from training.export import finalise
-    from training.masks import cells_of, with_mask_head
+    from training.masks import VERDICT, cells_of, with_mask_head
     from training.sources import load_real_photos, load_sources, train_dataset
 
     is_chief, role = worker_role()
@@ -150,6 +150,17 @@ def main(argv=None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
 
     strategy = choose_strategy()  # first: a multi-worker strategy must exist before other TensorFlow work
+    if args.mask_loss and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        print("error: --mask-loss is not supported across workers (TF_CONFIG) yet: train on one machine", file=sys.stderr)
+        return 2
+    # A run's checkpoints hold the mask head or not: resuming or finalising with the other setting would silently
+    # drop the head and the optimizer state (the learning-rate schedule restarting) or record a wrong card.
+    masked = cache / "mask_loss.txt"
+    if masked.exists() and float(masked.read_text()) != args.mask_loss:
+        print(f"error: the checkpoints in {cache} were trained with --mask-loss {masked.read_text()}; pass the same "
+              "(or --fresh to start over)", file=sys.stderr)
+        return 2
+    masked.write_text(str(args.mask_loss))
     # A resumed run must not replay the data it began with: the training data's seed moves on with the point it
     # resumes from. (With one seed, every resume replayed the first epoch's batches and augmentations: train AUC
     # jumped 0.78 -> 0.83 in such an epoch while Validation stayed flat.) Validation sets keep --seed.
@@ -200,7 +211,7 @@ def main(argv=None) -> int:
         elapsed.start()
         if args.head_warmup_steps and not meta.exists():  # only on a fresh start: a resume restores the head too
             with strategy.scope():
-                verdicts = train_data.map(lambda x, y: (x, y["fake_probability"])) if args.mask_loss else train_data
+                verdicts = train_data.map(lambda x, y: (x, y[VERDICT])) if args.mask_loss else train_data
                 cb.warm_up_head(model, verdicts, args.head_warmup_steps, args.lr)
         with strategy.scope():
             cb.compile_for_training(fit_model, args, steps)

@@ -105,8 +105,7 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
            "--sbi", str(tiny_dataset), "--real-photos", str(tiny_dataset), "--max-real-fp", "0.25",
            "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade",
-           "--augment-source", f"{tiny_dataset.name}=light", "--mask-loss", "0.5",
-           "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
+           "--augment-source", f"{tiny_dataset.name}=light", "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     card = json.loads((out / "quick.json").read_text())
@@ -115,11 +114,9 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     # two sources, each scored on its own Validation; the probability calibrated on the pooled one
     assert {k: v["weight"] for k, v in card["training"]["sources"].items()} == {tiny_dataset.name: 3.0, "sbi": 1.0}
     assert card["training"]["augment_source"] == [f"{tiny_dataset.name}=light"]
-    assert card["training"]["mask_loss"] == 0.5  # trained beside the mask task; served without its head (below)
     assert set(card["validation_per_source"]) == {tiny_dataset.name, "sbi"} and card["temperature"] > 0
     history = (cache / "history.csv").read_text()
     assert f"val_auc_{tiny_dataset.name}" in history and "val_auc_sbi" in history and "val_score" in history
-    assert "manipulation_mask_loss" in history
     assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
     assert card["arch"] == "efficientnet-lite0" and card["training"]["weights_init"] == "imagenet"
     assert card["training"]["head_warmup_steps"] == 2 and card["training"]["batch_norm"].startswith("frozen")
@@ -147,6 +144,30 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     assert final.returncode == 0, final.stderr[-2000:]  # the model again from the checkpoint, no more training
     assert json.loads((out / "quick.json").read_text())["training"]["epochs_run"] == 1
     assert "Epoch" not in final.stderr
+
+
+def test_train_quick_with_the_mask_task_serves_the_classifier_alone(tiny_dataset, tmp_path, astronaut):
+    """`--mask-loss`: the mask head trains beside the verdict (from ImageNet weights, so through the head warm-up
+    too), the exported model has no mask head, and the run's checkpoints refuse another --mask-loss."""
+    import keras
+
+    out, cache = tmp_path / "models", tmp_path / "cache"
+    cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
+           "--sbi", str(tiny_dataset), "--out", str(out), "--cache-dir", str(cache), "--name", "masked"]
+    p = subprocess.run(cmd + ["--mask-loss", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "head warm-up" in p.stderr
+    assert json.loads((out / "masked.json").read_text())["training"]["mask_loss"] == 0.5
+    history = (cache / "history.csv").read_text()
+    assert "manipulation_mask_loss" in history and "fake_probability_auc" in history
+    served = keras.saving.load_model(out / "masked.keras", compile=False)
+    assert "manipulation_mask" not in {layer.name for layer in served.layers} and served.output.shape[-1] == 1
+
+    from detector.pipeline import Detector
+
+    assert Detector(models_dir=out).analyse_image(astronaut).verdict in ("real", "fake")
+    other = subprocess.run(cmd + ["--finalize", "--overwrite"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert other.returncode == 2 and "--mask-loss 0.5" in other.stderr  # not silently without its head
 
 
 def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_dir, tmp_path, capsys):
@@ -341,6 +362,35 @@ def test_mask_targets_mark_where_a_fake_differs_and_move_with_its_flip(tmp_path)
             marked, clean = (where[1:4, 3], where[:, :2]) if mirrored else (where[1:4, 1], where[:, 3:])
             assert marked.min() > 0.95 and clean.max() == 0 and where[0].max() == where[4].max() == 0, where.round(2)
     assert {("aligned", False), ("aligned", True), ("unrelated", False), ("sbi", False)} <= set(seen)
+
+
+def test_a_fakes_mask_target_takes_its_own_framing_jitter(tmp_path):
+    """With framing jitter, the cells a fake's mask target marks are where its manipulated patch lies in the crop
+    the network sees (the patch is the only bright part of a grey picture), and the jitter does move them."""
+    import argparse
+
+    import tensorflow as tf
+
+    from training.masks import mask_target
+    from training.sources import Source, train_dataset
+
+    real = np.full((224, 224, 3), 100, np.uint8)
+    fake = real.copy()
+    fake[60:150, 50:120] = 160  # inside the outer eighth: an aligned pair
+    for name, img in (("real", real), ("fake", fake)):
+        Image.fromarray(img).save(tmp_path / f"{name}.png")
+    unmoved = mask_target(tf.constant((fake[..., :1] > 130).astype(np.uint8) * 255), 1.0, 5).numpy()[..., 0]
+    tf.random.set_seed(0)
+    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.06, soften_reals=0.0, no_pairs=False,
+                              batch_size=2)
+    moved = 0.0
+    for x, y in train_dataset([Source("grey", "pairs", [(str(tmp_path / "real.png"), str(tmp_path / "fake.png"))])],
+                              args, seed=0, mask_cells=5).take(12):
+        where = y["manipulation_mask"].numpy()[1, ..., 0]
+        patch = tf.image.resize((x[1, ..., :1] > 130.0).numpy().astype(np.float32), (5, 5), method="area").numpy()[..., 0]
+        assert np.abs(where - patch).max() < 0.08, (where.round(2), patch.round(2))
+        moved = max(moved, min(np.abs(where - unmoved).max(), np.abs(where - unmoved[:, ::-1]).max()))
+    assert moved > 0.1  # the jitter did move the patch across cells
 
 
 @pytest.mark.parametrize("spec, says", [("dfdc-faces=heavy", "LEVEL one of none, light"), ("dfdc-faces", "NAME=LEVEL"),

@@ -19,9 +19,11 @@ def predict(model, paths, labels, args, blend: bool = False, dataset=None) -> np
 
     fn = _PREDICT_FNS.get(id(model))
     if fn is None:
+        from .masks import VERDICT
+
         def verdict(x):  # a training network with a mask head (training/masks.py) also returns the mask
             out = model(x, training=False)
-            return out["fake_probability"] if isinstance(out, dict) else out
+            return out[VERDICT] if isinstance(out, dict) else out
 
         fn = _PREDICT_FNS[id(model)] = tf.function(verdict, reduce_retracing=True)
     dataset = dataset if dataset is not None else eval_dataset(paths, labels, args, blend)
@@ -132,10 +134,10 @@ def compile_for_training(model, args, steps: int) -> None:
     loss, weights = keras.losses.BinaryCrossentropy(), None
     metrics = [keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="acc")]
     if isinstance(model.output, dict):  # with the mask head of --mask-loss
-        from .masks import HEAD, mask_loss
+        from .masks import HEAD, VERDICT, mask_loss
 
-        loss, weights = {"fake_probability": loss, HEAD: mask_loss}, {"fake_probability": 1.0, HEAD: args.mask_loss}
-        metrics = {"fake_probability": metrics}
+        loss, weights = {VERDICT: loss, HEAD: mask_loss}, {VERDICT: 1.0, HEAD: args.mask_loss}
+        metrics = {VERDICT: metrics}
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05), loss=loss, loss_weights=weights,
                   metrics=metrics)
 

@@ -189,7 +189,8 @@ def save_plots(history_csv: Path, reports: dict, out_png: Path):
     fig, axes = plt.subplots(1, 2 + len(reports), figsize=(5 * (2 + len(reports)), 4))
     ep = data[:, col["epoch"]] + 1 if len(data) else []
     for key, ax in (("loss", axes[0]), ("auc", axes[1])):
-        curves = [key, "val_" + key, "fake_probability_" + key]  # the last: the verdict's, beside --mask-loss's mask
+        # with --mask-loss, "loss" is the verdict's and the mask's together, and the verdict's alone is the third
+        curves = [key, "val_" + key, "fake_probability_" + key]
         curves += [c for c in col if c.startswith("val_auc_") or c == "val_score"] if key == "auc" else []
         for name in curves:
             if name in col and len(data):

@@ -14,6 +14,7 @@ NOISE = 4.0  # mean |fake - real| over RGB (0-255) that is re-encoding, not mani
 FULL = 16.0  # ... and the difference counted as fully manipulated
 ALIGNED = 8.0  # a pair whose outer eighth differs more than this on average is not the same frame and box
 HEAD = "manipulation_mask"
+VERDICT = "fake_probability"  # the classifier's output, beside HEAD in the training network
 
 
 def pair_mask(real, fake, same_frame: bool = False):
@@ -40,14 +41,21 @@ def mask_target(mask, weight, cells: int):
     return tf.concat([m, tf.fill(tf.shape(m), weight)], -1)
 
 
+def nowhere(cells: int):
+    """The target of a real crop: manipulated nowhere, every cell counted."""
+    import tensorflow as tf
+
+    return tf.concat([tf.zeros([cells, cells, 1]), tf.ones([cells, cells, 1])], -1)
+
+
 def with_mask_head(model):
     """The training network: the classifier's layers (shared, so the classifier trains with it) plus the mask head
-    on its last feature map. Outputs {"fake_probability", HEAD (logits)}."""
+    on its last feature map. Outputs {VERDICT, HEAD (logits)}."""
     import keras
 
     features = model.get_layer("avg_pool").input
     logits = keras.layers.Conv2D(1, 1, dtype="float32", name=HEAD)(features)
-    return keras.Model(model.input, {"fake_probability": model.output, HEAD: logits}, name=model.name + "_with_mask")
+    return keras.Model(model.input, {VERDICT: model.output, HEAD: logits}, name=model.name + "_with_mask")
 
 
 def cells_of(model) -> int:
@@ -76,18 +84,20 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description="python -m training.masks DATA [--limit N]: " + main.__doc__)
     ap.add_argument("data")
-    ap.add_argument("--limit", type=int, default=500, help="first N Train pairs (default: %(default)s)")
+    ap.add_argument("--limit", type=int, default=500, help="N Train pairs drawn at random (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    pairs = read_pairs(a.data, find_split(a.data, "Train"))[: a.limit]
+    pairs = read_pairs(a.data, find_split(a.data, "Train"))
+    pairs = [pairs[i] for i in np.random.default_rng(a.seed).permutation(len(pairs))[: a.limit]]
     weights, marked = [], []
     for real, fake in pairs:
         mask, weight = pair_mask(_decode(real), _decode(fake))
         weights.append(float(weight))
         if weight:
             marked.append(float(np.mean(mask.numpy() / 255.0)))
-    print(f"{a.data}: {len(pairs)} Train pairs; {np.mean(weights):.1%} carry a mask target (same frame: borders within "
-          f"{ALIGNED:g} levels); of those, a fake differs from its real on {np.mean(marked):.1%} of the crop on average "
-          f"(median {np.median(marked):.1%})" if marked else f"{a.data}: no pair carries a mask target")
+    print(f"{a.data}: {len(pairs)} Train pairs drawn at random; {np.mean(weights):.1%} carry a mask target (same "
+          f"frame: borders within {ALIGNED:g} levels); of those, the mean mask value over the crop is "
+          f"{np.mean(marked):.3f} (median {np.median(marked):.3f})" if marked else f"{a.data}: no pair carries a mask target")
     return 0
 
 

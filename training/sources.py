@@ -59,7 +59,7 @@ def _pair_stream(src: Source, seed: int):
 def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
     """Batches in which each real face sits next to its fake (or, with --no-pairs, shuffled images); pairs
     drawn from the sources in proportion to their weights. With mask_cells (--mask-loss), the targets are
-    {"fake_probability", masks.HEAD: where each crop differs from its pair's real (training/masks.py)}."""
+    {masks.VERDICT, masks.HEAD: where each crop differs from its pair's real (training/masks.py)}."""
     import tensorflow as tf
 
     from . import masks
@@ -73,8 +73,7 @@ def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
             mask, weight = masks.pair_mask(pair[0], pair[1], same_frame=src.kind == "sbi")
             fake_and_mask = _geometry(tf.concat([pair[1], mask], -1), jitter)
             crops = tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _appearance(fake_and_mask[..., :3], level)])
-            nowhere = masks.mask_target(tf.zeros_like(mask), 1.0, mask_cells)
-            return crops, tf.stack([nowhere, masks.mask_target(fake_and_mask[..., 3:], weight, mask_cells)])
+            return crops, tf.stack([masks.nowhere(mask_cells), masks.mask_target(fake_and_mask[..., 3:], weight, mask_cells)])
 
         if mask_cells:
             return _pair_stream(src, seed + i).map(pair_with_mask, num_parallel_calls=tf.data.AUTOTUNE)
@@ -88,7 +87,7 @@ def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
         streams, weights=list(weights / weights.sum()), seed=seed)
     verdicts = tf.constant([0.0, 1.0])
     if mask_cells:
-        ds = ds.map(lambda pair, where: (pair, {"fake_probability": verdicts, masks.HEAD: where})).unbatch()
+        ds = ds.map(lambda pair, where: (pair, {masks.VERDICT: verdicts, masks.HEAD: where})).unbatch()
     else:
         ds = ds.map(lambda pair: (pair, verdicts)).unbatch()
     if args.no_pairs:
