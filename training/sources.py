@@ -68,17 +68,18 @@ def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
 
     def augmented(src, i):  # each source at its own augmentation level, the same for real and fake
         level = src.augment or args.augment
+        real_crop = lambda real: _augment(soften_real(real, soften), level, jitter)  # noqa: E731
 
         def pair_with_mask(pair):  # the mask of the raw pair, moved by the fake's own flip and framing
             mask, weight = masks.pair_mask(pair[0], pair[1], same_frame=src.kind == "sbi")
             fake_and_mask = _geometry(tf.concat([pair[1], mask], -1), jitter)
-            crops = tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _appearance(fake_and_mask[..., :3], level)])
+            crops = tf.stack([real_crop(pair[0]), _appearance(fake_and_mask[..., :3], level)])
             return crops, tf.stack([masks.nowhere(mask_cells), masks.mask_target(fake_and_mask[..., 3:], weight, mask_cells)])
 
         if mask_cells:
             return _pair_stream(src, seed + i).map(pair_with_mask, num_parallel_calls=tf.data.AUTOTUNE)
         return _pair_stream(src, seed + i).map(
-            lambda pair: tf.stack([_augment(soften_real(pair[0], soften), level, jitter), _augment(pair[1], level, jitter)]),
+            lambda pair: tf.stack([real_crop(pair[0]), _augment(pair[1], level, jitter)]),
             num_parallel_calls=tf.data.AUTOTUNE)
 
     streams = [augmented(src, i) for i, src in enumerate(sources)]
