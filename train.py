@@ -97,7 +97,8 @@ def parse_args(argv=None):
     p.add_argument("--max-train-pairs", type=int, default=0, help="use at most this many training pairs (0: all)")
     p.add_argument("--patience", type=int, default=3, help="early stopping on the validation score" + d)
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
-                   help="auto: mixed_bfloat16 on CPUs with AVX512-BF16/AMX, else float32" + d)
+                   help="auto: mixed_bfloat16 for efficientnetv2b0 on CPUs with AVX512-BF16/AMX, else float32 "
+                        "(bench/train_speed.py: Lite0 trains slower in bfloat16 there)" + d)
     p.add_argument("--cache-dir", default=None, help="checkpoints (default ~/.cache/deepfake-detector/train/NAME)")
     p.add_argument("--backup-every", type=int, default=100, help="save a resumable backup every N steps" + d)
     p.add_argument("--fresh", action="store_true", help="ignore checkpoints of an earlier run of this name")
@@ -170,7 +171,10 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(data_seed)
     precision = args.precision
     if precision == "auto":
-        precision = "mixed_bfloat16" if cpu_has_bf16() and not tf.config.list_physical_devices("GPU") else "float32"
+        # Measured with bench/train_speed.py on a 2-core AMD EPYC with AVX512-BF16: bfloat16 speeds up
+        # EfficientNetV2B0 (1.2x) but slows Lite0's depthwise blocks (0.5-0.7x).
+        bf16_pays = args.arch == "efficientnetv2b0" and cpu_has_bf16()
+        precision = "mixed_bfloat16" if bf16_pays and not tf.config.list_physical_devices("GPU") else "float32"
     keras.mixed_precision.set_global_policy(precision)
 
     sources, test = load_sources(args)
