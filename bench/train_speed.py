@@ -7,7 +7,8 @@ Why: the face-swap target asks for more resolution or capacity, and whether a wh
 the sessions and the 2.0 s clip budget is arithmetic on these two numbers. Each (size, precision) runs in a fresh
 process (Keras' precision policy is global): train steps on random pixels (batch norm frozen, as in the recipe's
 stages 1-2, and trained, as in 3-4), then the served path's batch of faces (`Classifier`-style `predict_on_batch`,
-8 faces). The input pipeline (decoding, augmentation) is not in these figures: training runs slower than this.
+8 faces; the bundled model is served in float32, the bfloat16 figure is for comparison). The input pipeline
+(decoding, augmentation) is not in these figures: training runs slower than this.
 """
 from __future__ import annotations
 
