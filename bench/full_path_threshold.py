@@ -14,9 +14,9 @@ the same ceiling are compared at equal false alarms: the one that catches more f
 only (a threshold chosen here is a choice). With --bootstrap N and two or more models, the same photos are
 resampled N times (each set with replacement, the same draw for every model), each model's threshold refitted on
 each draw, and the 95 % interval of each model's difference from the first in fakes caught is printed: a gap whose
-interval holds 0 is not shown by these photos. --held-out real sets are scored but left out of every fit: their
-share called fake at each threshold is what a real source neither the model nor its threshold saw would get (for a
-model trained without that source, e.g. the recipe without LFW in docs/training.md). --flip adds each model again
+interval holds 0 is not shown by these photos. --held-out real sets are scored but left out of every fit, and lead the
+table: their share called fake at each threshold is what a real source neither the model nor its threshold saw
+would get (portraits-unseen, never trained on; LFW for a model trained without it, docs/training.md). --flip adds each model again
 as "NAME +flip", with test-time flip averaging (a face scored as the mean logit of its crop and its mirror image).
 """
 from __future__ import annotations
@@ -120,8 +120,9 @@ def main(argv=None) -> int:
     reals = {d.name: find_split(d, a.split, ("real",)) for d in a.real}
     fakes = {d.name: find_split(d, a.split) for d in a.fake}
     held = {d.name: find_split(d, a.split, ("real",)) for d in a.held_out}
-    header = ("| model | threshold | " + " | ".join(f"{n}: called fake" for n in reals) + " | "
-              + "".join(f"{n} (held out): called fake | " for n in held)
+    # Held-out real sources lead: a real source neither the model nor its threshold saw is what a user's photo is.
+    header = ("| model | threshold | " + "".join(f"**{n} (held out): called fake** | " for n in held)
+              + " | ".join(f"{n}: called fake" for n in reals) + " | "
               + " | ".join(f"{n}: fakes caught | {n}: reals called fake | {n}: AUC" for n in fakes) + " |")
     rows, scores = [], {}
     for name in a.model:
@@ -140,7 +141,7 @@ def main(argv=None) -> int:
         levels = [("card", det.card.threshold)] + [(f"<= {q:.0%} of each real set", floor_for(list(r.values()), q))
                                                     for q in a.max_real_fp]
         for label, t in levels:
-            cells = [f"{np.mean(s >= t):.1%} ({int((s >= t).sum())})" for s in [*r.values(), *h.values()]]
+            cells = [f"{np.mean(s >= t):.1%} ({int((s >= t).sum())})" for s in [*h.values(), *r.values()]]
             for y, s in f.values():
                 cells += [f"{np.mean(s[y == 1] >= t):.1%}", f"{np.mean(s[y == 0] >= t):.1%}", f"{roc_auc(y, s):.3f}"]
             rows.append(f"| {name} ({label}) | {t:.4f} | " + " | ".join(cells) + " |")

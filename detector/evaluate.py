@@ -83,11 +83,46 @@ def evaluate_folder(det, data: str, split: str, limit: int = 0, batch: int = 16,
     }
 
 
+def source_family(name: str) -> str:
+    """A dataset folder's source: the name without the suffix that says how it was cut (lfw-real and lfw-crops are
+    both "lfw"; portraits-real and portraits-unseen are different sources)."""
+    for suffix in ("-real", "-faces", "-crops"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def trained_on(card_info: dict, data_name: str) -> bool | None:
+    """Whether a model card's training command names this dataset's source (as data, a self-blend source or a
+    real-photo set); None where the card records no command."""
+    command = card_info.get("training", {}).get("command")
+    if not command:
+        return None
+    named = {source_family(Path(tok).name) for tok in command.split() if not tok.startswith("-")}
+    return source_family(data_name) in named
+
+
 def _with_interval(m: dict, key: str, digits: int) -> str:
     lo, hi = m[f"{key}_95"]
     if m[key] != m[key]:  # NaN: one class only (a real-only set has no AUC)
         return "-"
     return f"{m[key]:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def print_real_photo_summary(reports: dict) -> None:
+    """The error users suffer most first: real photos called fake, sources the model never trained on at the top
+    (a user's photo always comes from such a source), then the real sources it trained on."""
+    rows = sorted((r["trained_on"] is not False, name) for name, r in reports.items() if r["reals"])
+    if not rows:
+        return
+    print("| real photos called fake | source trained on? | share (count) |")
+    print("|---|---|---|")
+    for _, name in rows:
+        r = reports[name]
+        seen = {True: "yes", False: "**never**", None: "unknown"}[r["trained_on"]]
+        print(f"| {name} {r['split']} | {seen} | {r['share_of_reals_called_fake']:.1%} "
+              f"({r['reals_called_fake']} of {r['reals']}) |")
+    print()
 
 
 def print_table(reports: dict) -> None:
@@ -136,9 +171,12 @@ def main(argv=None) -> int:
     reports = {}
     with Progress(transient=False) as prog:
         for d in args.data:
-            reports[Path(os.path.abspath(d)).name] = evaluate_folder(det, d, args.split, args.limit, args.batch, prog)
+            name = Path(os.path.abspath(d)).name
+            reports[name] = evaluate_folder(det, d, args.split, args.limit, args.batch, prog)
+            reports[name]["trained_on"] = trained_on(det.card.info, name)
     print(f"{det.card.name} (threshold {det.card.threshold:.4f}), split {args.split}, full detector path; "
           "images without a face count as 0.5; intervals: bootstrap over images, each class resampled")
+    print_real_photo_summary(reports)
     print_table(reports)
     for name, r in reports.items():
         print(f"{name}: {r['seconds']:.0f} s, {r['unreadable']} unreadable")

@@ -302,3 +302,15 @@ def test_full_path_bench_flip_scores_a_face_as_the_mean_logit_of_it_and_its_mirr
     got = flipped.score([crop, symmetric])
     assert logit(got[0]) == pytest.approx((logit(own) + logit(mirror)) / 2, abs=1e-5)
     assert logit(got[1]) == pytest.approx(logit(plain.score([symmetric])[0]), abs=1e-5)
+
+
+def test_evaluate_tells_sources_trained_on_from_sources_never_seen():
+    from detector.evaluate import source_family, trained_on
+
+    assert source_family("lfw-real") == source_family("lfw-crops") == "lfw"
+    assert source_family("portraits-unseen") != source_family("portraits-real")
+    card = {"training": {"command": "python train.py --data ../shared/datasets/dfdc-faces /c/lfw-crops "
+                                    "--sbi /c/utkface-crops ../shared/datasets/portraits-real --name x"}}
+    assert trained_on(card, "lfw-real") and trained_on(card, "utkface-real") and trained_on(card, "portraits-real")
+    assert trained_on(card, "portraits-unseen") is False and trained_on(card, "stylegan-faces") is False
+    assert trained_on({}, "lfw-real") is None
