@@ -10,6 +10,11 @@ re-syntheses of real faces may catch generated faces it never saw, without any g
 The output folder is an OpenForensics-layout dataset: Real = links to the source reals, Fake = their
 re-syntheses (same size), with a pairs.csv that keeps each next to its source in training batches. Whether it pays
 is measured by training without any GAN face and scoring GAN faces (docs/training.md).
+
+Generator twins: `--autoencoder taef2 --weights ../shared/weights/taef2/taef2.npz --size 160` re-draws each real
+with TAEF2 (data_prep/taef2.py, the FLUX.2 VAE's tiny auto-encoder: nothing is trained here). With --size both twins
+are written at that side with the same JPEG quality (the real is re-encoded, not linked), so the pair differs
+only in the decoder's traces, not in size or compression.
 """
 from __future__ import annotations
 
@@ -70,42 +75,78 @@ def train_autoencoder(paths: list[str], epochs: int = 3, patch: int = 96, batch:
 
 def resynthesise(model, image: np.ndarray) -> np.ndarray:
     """An RGB uint8 face -> its re-synthesis, the same size (padded by reflection to a multiple of 8)."""
-    h, w = image.shape[:2]
+    return resynthesise_batch(model, [image])[0]
+
+
+def resynthesise_batch(model, images: list[np.ndarray]) -> list[np.ndarray]:
+    """Faces of one size in one call (the auto-encoders are convolutional: batching is what makes them affordable)."""
+    h, w = images[0].shape[:2]
     ph, pw = -h % 8, -w % 8
-    x = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect").astype(np.float32)[None]
-    out = np.asarray(model(x, training=False))[0, :h, :w]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    x = np.stack([np.pad(im, ((0, ph), (0, pw), (0, 0)), mode="reflect") for im in images]).astype(np.float32)
+    out = np.asarray(model(x, training=False))[:, :h, :w]
+    return list(np.clip(np.rint(out), 0, 255).astype(np.uint8))
 
 
-def make_resynth_dataset(data: list[Path], out: Path, limit: int = 0, epochs: int = 3, seed: int = 0) -> dict:
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def make_resynth_dataset(data: list[Path], out: Path, limit: int = 0, epochs: int = 3, seed: int = 0,
+                         weights: Path | None = None, size: int = 0, batch: int = 8) -> dict:
+    """Real faces of each dataset's Train and Validation splits beside their re-syntheses. weights: TAEF2's npz
+    (no training); otherwise an auto-encoder is trained on the Train reals. size: write both twins at this side."""
     import cv2
 
     from detector.decode import load_image
 
     out.mkdir(parents=True, exist_ok=True)
-    model = train_autoencoder([p for d in data for p in _reals(d, "Train", limit)], epochs=epochs, seed=seed)
-    model.save(out / "autoencoder.keras")
+    if weights:
+        from .taef2 import build_taef2
+
+        model = build_taef2(weights)
+    else:
+        model = train_autoencoder([p for d in data for p in _reals(d, "Train", limit)], epochs=epochs, seed=seed)
+        model.save(out / "autoencoder.keras")
+
+    def write(path: Path, image: np.ndarray) -> None:
+        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+
     stats, rows = {}, []
     for split in ("Train", "Validation"):
         (out / split / "Real").mkdir(parents=True, exist_ok=True)
         (out / split / "Fake").mkdir(parents=True, exist_ok=True)
-        made = 0
+        made, quality = 0, []
         for d in data:
             reals = _reals(d, split, limit)
-            for i, path in enumerate(reals):
+            todo = []
+            for path in reals:
                 name = f"{d.name}-{Path(path).stem}"
-                link = out / split / "Real" / f"{name}.jpg"
-                if not link.exists():
-                    os.symlink(os.path.abspath(path), link)  # no copy of the source data
-                fake = resynthesise(model, load_image(path))
-                cv2.imwrite(str(out / split / "Fake" / f"{name}_rs.jpg"), cv2.cvtColor(fake, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, 95])
+                real, fake = out / split / "Real" / f"{name}.jpg", out / split / "Fake" / f"{name}_rs.jpg"
                 rows += [(f"{split}/Real/{name}.jpg", name), (f"{split}/Fake/{name}_rs.jpg", name)]
-                made += 1
-                if (i + 1) % 100 == 0 or i + 1 == len(reals):
-                    print(f"\r{split} {d.name}: {i + 1}/{len(reals)}", end="", file=sys.stderr)
+                if not fake.exists():  # a rerun goes on where it stopped
+                    todo.append((path, real, fake))
+            made += len(reals) - len(todo)
+            for i in range(0, len(todo), batch):
+                group = todo[i : i + batch]
+                images = [load_image(p) for p, _, _ in group]
+                if size:
+                    images = [cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images]
+                same = all(im.shape == images[0].shape for im in images)
+                fakes = resynthesise_batch(model, images) if same else [resynthesise(model, im) for im in images]
+                for (path, real, fake_path), image, fake in zip(group, images, fakes):
+                    if size:
+                        write(real, image)  # re-encoded like its twin: the pair differs only in the decoder
+                    elif not real.exists():
+                        os.symlink(os.path.abspath(path), real)  # no copy of the source data
+                    write(fake_path, fake)
+                    quality.append(psnr(image, fake))
+                made += len(group)
+                print(f"\r{split} {d.name}: {made} done", end="", file=sys.stderr)
             print(file=sys.stderr)
         stats[split] = made
+        if quality:
+            stats[f"{split}_psnr_db"] = round(float(np.mean(quality)), 1)
     with open(out / "pairs.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["file", "original_video"])
@@ -120,8 +161,15 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=0, help="at most this many reals per dataset and split (0: all)")
     p.add_argument("--epochs", type=int, default=3, help="auto-encoder epochs (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--autoencoder", choices=("train", "taef2"), default="train",
+                   help="train a small auto-encoder here, or re-draw with TAEF2 (needs --weights)")
+    p.add_argument("--weights", type=Path, help="taef2.npz (../shared/weights/taef2)")
+    p.add_argument("--size", type=int, default=0, help="write both twins at this side (0: the source's size, reals linked)")
     a = p.parse_args(argv)
-    print(make_resynth_dataset(a.data, a.out, a.limit, a.epochs, a.seed))
+    if a.autoencoder == "taef2" and not (a.weights and a.weights.is_file()):
+        p.error("--autoencoder taef2 needs --weights PATH/taef2.npz")
+    weights = a.weights if a.autoencoder == "taef2" else None
+    print(make_resynth_dataset(a.data, a.out, a.limit, a.epochs, a.seed, weights=weights, size=a.size))
     return 0
 
 

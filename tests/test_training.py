@@ -515,13 +515,74 @@ def test_resynth_dataset_pairs_each_real_with_its_resynthesis(tmp_path, tiny_dat
     assert resynthesise(build_autoencoder(8), odd).shape == odd.shape  # any size, not only multiples of 8
     out = tmp_path / "resynth"
     stats = make_resynth_dataset([tiny_dataset], out, epochs=1)
-    assert stats == {"Train": 6, "Validation": 6}
+    assert (stats["Train"], stats["Validation"]) == (6, 6)
     reals = sorted((out / "Train" / "Real").iterdir())
     assert len(reals) == 6 and all(p.is_symlink() for p in reals)
     fake = np.asarray(Image.open(out / "Train" / "Fake" / f"{reals[0].stem}_rs.jpg"))
     assert fake.shape == np.asarray(Image.open(reals[0])).shape
     pairs = read_pairs(out, find_split(out, "Train"))
     assert len(pairs) == 6 and all(Path(f).stem == Path(r).stem + "_rs" for r, f in pairs)
+
+
+def _taef2_like_weights(path: Path) -> Path:
+    """Random weights with TAEF2's names and shapes (the real ones live in ../shared, which tests may not need)."""
+    from data_prep.taef2 import DECODER, ENCODER
+
+    rng, w = np.random.default_rng(0), {}
+    ends = {"encoder/0": (64, 3), "encoder/14": (32, 64), "decoder/1": (64, 32), "decoder/19": (3, 64)}
+    for part, steps in (("encoder", ENCODER), ("decoder", DECODER)):
+        for i, step in enumerate(steps):
+            key = f"{part}/{i}"
+            if step in ("conv", "down"):
+                o, c = ends.get(key, (64, 64))
+                w[f"{key}.weight"] = rng.normal(0, 0.05, (o, c, 3, 3))
+                if step == "conv" and key not in ("decoder/7", "decoder/12", "decoder/17"):
+                    w[f"{key}.bias"] = np.zeros(o)
+            elif step == "block":
+                for j in (0, 2, 4):
+                    w[f"{key}.conv.{j}.weight"] = rng.normal(0, 0.05, (64, 64, 3, 3))
+                    w[f"{key}.conv.{j}.bias"] = np.zeros(64)
+                if key in {f"encoder/{k}" for k in (11, 12, 13)} | {f"decoder/{k}" for k in (3, 4, 5)}:
+                    w[f"{key}.pool.0.weight"] = rng.normal(0, 0.05, (256, 64, 1, 1))
+                    w[f"{key}.pool.1.weight"], w[f"{key}.pool.1.bias"] = np.ones(256), np.zeros(256)
+                    w[f"{key}.pool.3.weight"] = rng.normal(0, 0.05, (64, 256, 1, 1))
+    np.savez(path, **{k: v.astype(np.float16) for k, v in w.items()})
+    return path
+
+
+def test_taef2_twins_are_written_at_one_size_and_quality(tmp_path, tiny_dataset):
+    """--autoencoder taef2 --size: nothing trained, both twins written at the asked side (the real re-encoded, not
+    linked, so a pair differs only in the decoder), a picture's shape kept through the 1/8 latent."""
+    from data_prep.resynth import make_resynth_dataset, resynthesise
+    from data_prep.taef2 import build_taef2
+
+    weights = _taef2_like_weights(tmp_path / "taef2.npz")
+    face = np.random.default_rng(1).integers(0, 255, (48, 56, 3), np.uint8)
+    out_face = resynthesise(build_taef2(weights), face)
+    assert out_face.shape == face.shape and out_face.dtype == np.uint8
+    out = tmp_path / "twins"
+    stats = make_resynth_dataset([tiny_dataset], out, weights=weights, size=40)
+    assert (stats["Train"], stats["Validation"]) == (6, 6) and not (out / "autoencoder.keras").exists()
+    reals = sorted((out / "Train" / "Real").iterdir())
+    assert reals and not any(p.is_symlink() for p in reals)
+    for r in reals:
+        assert Image.open(r).size == Image.open(out / "Train" / "Fake" / f"{r.stem}_rs.jpg").size == (40, 40)
+
+
+TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "weights" / "taef2" / "taef2.npz"
+
+
+@pytest.mark.skipif(not TAEF2.exists(), reason="the TAEF2 weights live in ../shared/weights (not in the repo)")
+def test_taef2_rebuilt_from_its_weights_reconstructs_a_face():
+    """The layout check of the weights' README: a face comes back at ~37 dB; a wrong layout (padding, transposes,
+    the pool branch) gives 11-18 dB. A smooth synthetic face-like picture stands in for a real photo."""
+    from data_prep.resynth import psnr, resynthesise
+    from data_prep.taef2 import build_taef2
+
+    yy, xx = np.mgrid[0:96, 0:96] / 96.0
+    face = np.stack([180 - 60 * yy, 140 + 40 * np.sin(6 * xx), 120 + 50 * xx * yy], -1)
+    face = (face + 10 * (((xx - 0.5) ** 2 + (yy - 0.45) ** 2) < 0.05)[..., None]).clip(0, 255).astype(np.uint8)
+    assert psnr(face, resynthesise(build_taef2(TAEF2), face)) > 30
 
 
 def test_a_soup_averages_models_and_finalises_without_training(tiny_dataset, tmp_path):
