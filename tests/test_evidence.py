@@ -38,6 +38,18 @@ def test_signed_jpeg_is_valid_but_untrusted_and_says_generated(signed_jpeg, tmp_
         assert "not from the model" in signed_claim(ev)
 
 
+def test_a_trust_list_makes_the_signer_trusted(signed_jpeg, c2pa_credentials, tmp_path, monkeypatch):
+    import detector.evidence as evidence
+
+    (tmp_path / "anchors.pem").write_bytes(c2pa_credentials[0].split(b"-----END CERTIFICATE-----\n", 1)[1])  # the CA
+    monkeypatch.setenv(evidence.TRUST_ANCHORS_ENV, str(tmp_path / "anchors.pem"))
+    monkeypatch.setattr(evidence, "_context", None)
+    ev = read_evidence(signed_jpeg, "x.jpg", kind="image")
+    monkeypatch.setattr(evidence, "_context", None)  # the next reads: no trust list again
+    assert ev["credentials"] == "trusted" and ev["validation_failures"] == []
+    assert _strong(ev)[0].startswith("Signed Content Credentials (signature valid, signer on a trust list) say:")
+
+
 def test_signed_png_with_edits_and_an_ingredient(c2pa_credentials):
     import c2pa
 
@@ -151,7 +163,8 @@ def test_analysis_carries_evidence_and_keeps_the_models_score(detector, signed_j
     assert r.evidence["credentials"] == "valid_untrusted" and "evidence" in r.timings
     assert json.loads(r.to_json())["evidence"]["credentials_say"] == "generated"
     page = report_html(dataclasses.replace(r, faces=[], artifacts={}), detector.classifier)  # no heatmaps: faster
-    assert "What the file says about itself" in page and "signed Content Credentials say it was generated" in page
+    assert "What the file says about itself" in page
+    assert "signed Content Credentials say: created by a generative AI model (signature valid" in page
     assert page.index("signed Content Credentials say") < page.index("What the file says about itself")
 
 
