@@ -254,14 +254,15 @@ def _xmp_fields(xmp: bytes) -> dict[str, list[str]]:
     return found
 
 
-def _exif_fields(im) -> dict[str, str]:
+def _exif_fields(source) -> dict[str, str]:
+    """source: an open TIFF image, or a metadata dict whose "exif" holds the raw EXIF block."""
     from PIL import Image
 
-    if im.format == "TIFF":  # a TIFF's EXIF is its own header, already read
-        exif = im.getexif()
-    else:  # never im.getexif() here: on a PNG without an eXIf chunk before the pixels it decodes the whole image
+    if not isinstance(source, dict):
+        exif = source.getexif()
+    else:  # never im.getexif() on a PNG: without an eXIf chunk before the pixels it decodes the whole image
         exif = Image.Exif()
-        raw = im.info.get("exif")
+        raw = source.get("exif")
         if isinstance(raw, (bytes, bytearray)):
             exif.load(bytes(raw))
     fields = {name: exif.get(tag) for tag, name in EXIF_BASE.items()}
@@ -279,17 +280,77 @@ def _exif_fields(im) -> dict[str, str]:
     return out
 
 
-def _metadata(source, out: dict, findings: _Findings) -> None:
+MAX_JPEG_SEGMENTS = 1000  # markers walked before the picture data (a real file has ~5-20)
+XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+
+
+def jpeg_metadata(buf) -> dict:
+    """EXIF and XMP of a JPEG from its APP1 segments, walking marker to marker up to the picture data. Not
+    Pillow's JpegImagePlugin: through junk between markers it reads one byte at a time (5 s for 1.7 MB of it,
+    found by bench/fuzz.py --evidence); here anything unexpected ends the walk."""
+    info: dict = {}
+    i, n, end = 2, 0, len(buf)
+    while i + 4 <= end and n < MAX_JPEG_SEGMENTS:
+        n += 1
+        if buf[i] != 0xFF:
+            break
+        marker = buf[i + 1]
+        if marker == 0xFF:  # a fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            i += 2
+            continue
+        if marker in (0xDA, 0xD9):  # start of the picture data, or its end
+            break
+        length = int.from_bytes(buf[i + 2 : i + 4], "big")
+        if length < 2:
+            break
+        if marker == 0xE1:
+            head = bytes(buf[i + 4 : i + 4 + len(XMP_APP1)])
+            if head.startswith(b"Exif\x00\x00") and "exif" not in info:
+                info["exif"] = bytes(buf[i + 4 : i + 2 + length])
+            elif head == XMP_APP1 and "xmp" not in info:
+                info["xmp"] = bytes(buf[i + 4 + len(XMP_APP1) : i + 2 + length])
+        i += 2 + length
+    return info
+
+
+def _read_info(source) -> dict:
+    """The picture's metadata blocks: JPEG by jpeg_metadata, others by Pillow (header and metadata chunks only,
+    pixels never decoded). A TIFF's EXIF fields come parsed, under "exif_fields"."""
     from PIL import Image
 
-    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    with Image.open(stream) as im:  # reads the header and metadata chunks only; pixels are never decoded here
-        info = dict(im.info)
-        try:
-            exif = _exif_fields(im)
-        except Exception as e:  # bad EXIF offsets: say so, keep the rest
-            exif = {}
-            findings.add(f"Could not read the EXIF metadata ({_short(type(e).__name__, 40)}).", NONE, "exif")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if bytes(source[:2]) == b"\xff\xd8":
+            return jpeg_metadata(source)
+        stream = io.BytesIO(source)
+    else:
+        stream = open(source, "rb")
+    with stream:
+        if isinstance(source, str) and stream.read(2) == b"\xff\xd8":
+            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                return jpeg_metadata(m)
+        stream.seek(0)
+        with Image.open(stream) as im:
+            info = dict(im.info)
+            if im.format == "TIFF":
+                try:
+                    info["exif_fields"] = _exif_fields(im)
+                except Exception as e:
+                    info["exif_error"] = e
+            return info
+
+
+def _metadata(source, out: dict, findings: _Findings) -> None:
+    info = _read_info(source)
+    try:
+        if "exif_error" in info:
+            raise info["exif_error"]
+        exif = info.pop("exif_fields", None) or _exif_fields(info)
+    except Exception as e:  # bad EXIF offsets: say so, keep the rest
+        exif = {}
+        findings.add(f"Could not read the EXIF metadata ({_short(type(e).__name__, 40)}).", NONE, "exif")
     meta: dict = {}
     xmp = info.get("xmp") or info.get("XML:com.adobe.xmp")
     if isinstance(xmp, str):
