@@ -99,7 +99,8 @@ class Detector:
         image = source if isinstance(source, np.ndarray) else load_image(source)
         res = self.analyse_images([image], [name], threshold)[0]
         res.timings["decode"] = time.perf_counter() - t0 - res.timings["detect"] - res.timings["classify"]
-        if not isinstance(source, np.ndarray):  # a file's own words, beside (never inside) the pixels' verdict
+        # A file's own words (credentials, metadata): beside the pixels' verdict, never inside it.
+        if isinstance(source, (str, os.PathLike, bytes, bytearray)):
             res.evidence = read_evidence(source, name, kind="image")
             res.timings["evidence"] = res.evidence["seconds"]
         return res
