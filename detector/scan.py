@@ -129,7 +129,8 @@ class ScoreFiles:
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
                          "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov,
                          "unfamiliar": r.unfamiliar, "unfamiliar_share": r.unfamiliar_share,
-                         "black_and_white": r.black_and_white, **csv_fields(r.evidence)})
+                         "black_and_white": r.black_and_white,
+                         **{k: v or None for k, v in csv_fields(r.evidence).items()}})
         return pa.Table.from_pylist(rows, schema=schema())
 
 
