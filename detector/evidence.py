@@ -61,7 +61,9 @@ GENERATOR_TEXT = {"parameters": "a Stable Diffusion web UI (AUTOMATIC1111, Forge
                   "sd-metadata": "InvokeAI", "dream": "InvokeAI", "generation_data": "an AI image generator"}
 SD_PARAMETERS = re.compile(r"Steps: ?\d+.{0,200}Sampler:", re.S)  # A1111's settings line (also in EXIF UserComment)
 # XMP fields, namespace prefix free; each value capped. No nested quantifiers: linear time on any input.
-_XMP_FIELD = r"(?:[\w-]{1,40}:)?%s(?:\s*=\s*[\"']([^\"'<]{1,500})[\"']|\s*>\s*([^<]{1,500})<|[^>]{0,200}?rdf:resource\s*=\s*[\"']([^\"'<]{1,500})[\"'])"
+_XMP_FIELD = (r"(?:[\w-]{1,40}:)?%s(?:\s*=\s*[\"']([^\"'<]{1,500})[\"']"  # an attribute,
+              r"|\s*>\s*([^<]{1,500})<"  # an element's text,
+              r"|[^>]{0,200}?rdf:resource\s*=\s*[\"']([^\"'<]{1,500})[\"'])")  # or a resource link
 XMP_FIELDS = {name: re.compile(_XMP_FIELD % name) for name in
               ("DigitalSourceType", "CreatorTool", "softwareAgent", "provenance", "CreateDate")}
 # EXIF tags: base IFD and the Exif sub-IFD (0x8769)
@@ -206,7 +208,8 @@ def _credentials(store: dict, out: dict, findings: _Findings) -> None:
                                 if act.get("digitalSourceType") else None,
                                 "software_agent": _short(agent, 80) if agent else None})
     out["actions"] = actions[:MAX_ITEMS]
-    out["ingredients"] = [{"title": _short(i.get("title", ""), 80), "relationship": _short(i.get("relationship", ""), 30)}
+    out["ingredients"] = [{"title": _short(i.get("title", ""), 80),
+                           "relationship": _short(i.get("relationship", ""), 30)}
                           for i in itertools.islice(active.get("ingredients") or [], MAX_ITEMS) if isinstance(i, dict)]
 
     says, words = None, []
@@ -374,7 +377,8 @@ def _metadata(source, out: dict, findings: _Findings) -> None:
             camera = " ".join(_short(exif[k], 60) for k in ("make", "model") if exif.get(k))
             findings.add(f"The metadata (EXIF, unsigned) says it was taken with a {camera}.", WEAK, "exif")
         if exif.get("software"):
-            findings.add(f"The metadata (EXIF) says it was processed with {_short(exif['software'], 80)}.", WEAK, "exif")
+            findings.add(f"The metadata (EXIF) says it was processed with {_short(exif['software'], 80)}.", WEAK,
+                         "exif")
         when = exif.get("datetime_original") or exif.get("datetime")
         if when:
             findings.add(f"The metadata (EXIF) dates it {_short(when, 40)}.", WEAK, "exif")
@@ -412,9 +416,11 @@ MIMES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".web
 
 
 def empty_evidence() -> dict:
-    return {"credentials": "none", "credentials_say": None, "credentials_claim": None, "claim_generator": None, "signer": None,
-            "signed_at": None, "validation_failures": [], "actions": [], "ingredients": [], "metadata": {},
-            "findings": [], "strongest": NONE, "note": ABSENCE_NOTE, "seconds": 0.0}
+    """The evidence dict's keys, as read_evidence fills them (credentials: none, valid_untrusted, trusted,
+    invalid or unreadable; credentials_say: generated, edited, captured or None)."""
+    return {"credentials": "none", "credentials_say": None, "credentials_claim": None, "claim_generator": None,
+            "signer": None, "signed_at": None, "validation_failures": [], "actions": [], "ingredients": [],
+            "metadata": {}, "findings": [], "strongest": NONE, "note": ABSENCE_NOTE, "seconds": 0.0}
 
 
 def read_evidence(source, name: str | None = None, kind: str | None = None) -> dict:

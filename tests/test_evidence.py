@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from helpers import write_video
 from PIL import Image, PngImagePlugin
 
 from detector.evidence import read_evidence, signed_claim
@@ -188,3 +187,13 @@ def test_csv_and_scan_columns_carry_evidence(signed_jpeg):
     row = _row(r)
     assert row["credentials"] == "valid_untrusted: generated" and row["evidence"].startswith("[strong] Signed Content")
     assert {"credentials", "evidence"} <= set(schema().names)
+
+
+def test_generator_settings_in_a_webp_exif_user_comment():
+    """Stable Diffusion web UIs write their settings into EXIF UserComment in JPEG and WebP (UTF-16, 'UNICODE')."""
+    exif = Image.Exif()
+    comment = "a castle\nSteps: 30, Sampler: DPM++ 2M, Seed: 7"
+    exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + comment.encode("utf-16-be")
+    ev = read_evidence(_picture("WEBP", exif=exif.tobytes()), "x.webp", kind="image")
+    text = next(f["text"] for f in ev["findings"] if f["source"] == "exif")
+    assert "Stable Diffusion generation settings" in text and "a castle" in text and ev["strongest"] == "weak"
