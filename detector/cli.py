@@ -14,7 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
-               "frames", "message", "sha256", "unfamiliar", "unfamiliar_share", "black_and_white"]  # new ones last: scripts index them
+               "frames", "message", "sha256", "unfamiliar", "unfamiliar_share", "black_and_white",
+               "credentials", "evidence"]  # new ones last: scripts index them
 
 
 EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
@@ -22,7 +23,9 @@ Each has verdict (real/fake at the threshold, no_face or error) and call (likely
 likely_fake, with the model card's band around the threshold; null without a face), and unfamiliar (true when
 at least half the faces are unlike the pictures the model was trained on: treat the score as unreliable; each face
 has its own ood_distance and unfamiliar; null for a model without OOD stats), and black_and_white (true for a
-picture without colour, or a video whose sampled frames all are: the bundled model misses many more such fakes).
+picture without colour, or a video whose sampled frames all are: the bundled model misses many more such fakes),
+and evidence: what the file says about itself (C2PA Content Credentials, EXIF/XMP, generator text chunks), one
+finding per line with its strength (strong: signed and valid; weak: plain metadata), apart from the model's score.
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
@@ -49,6 +52,8 @@ def parse_args(argv=None):
 
 
 def _row(r) -> dict:
+    from .evidence import csv_fields
+
     d = r.to_dict()
     return {"path": d["path"], "kind": d["kind"], "verdict": d["verdict"], "call": d["call"] or "",
             "fake_probability": d["fake_probability"],
@@ -56,7 +61,8 @@ def _row(r) -> dict:
             "frames": len(d["frames"]), "message": d["message"] or "", "sha256": d["provenance"].get("file_sha256"),
             "unfamiliar": "" if d["unfamiliar"] is None else d["unfamiliar"],
             "unfamiliar_share": "" if d["unfamiliar_share"] is None else round(d["unfamiliar_share"], 4),
-            "black_and_white": "" if d["black_and_white"] is None else d["black_and_white"]}
+            "black_and_white": "" if d["black_and_white"] is None else d["black_and_white"],
+            **csv_fields(d["evidence"])}
 
 
 def main(argv=None) -> int:

@@ -13,6 +13,7 @@ from .aggregate import DEFAULT_STRATEGY, STRATEGIES, aggregate
 from .colour import is_black_and_white
 from .decode import kind_of, load_image, prefetch, probe_video, sample_frames
 from .errors import InputError
+from .evidence import read_evidence
 from .faces import Face, FaceDetector, shrink
 from .model import load_classifier
 from .preprocess import crop_face
@@ -98,6 +99,10 @@ class Detector:
         image = source if isinstance(source, np.ndarray) else load_image(source)
         res = self.analyse_images([image], [name], threshold)[0]
         res.timings["decode"] = time.perf_counter() - t0 - res.timings["detect"] - res.timings["classify"]
+        # A file's own words (credentials, metadata): beside the pixels' verdict, never inside it.
+        if isinstance(source, (str, os.PathLike, bytes, bytearray)):
+            res.evidence = read_evidence(source, name, kind="image")
+            res.timings["evidence"] = res.evidence["seconds"]
         return res
 
     def analyse_images(self, images: list[np.ndarray], names: list[str], threshold: float | None = None) -> list[AnalysisResult]:
@@ -211,6 +216,8 @@ class Detector:
         res.artifacts = {"crops": crops, "frames": thumbs}
         decide(res, threshold, strategy, card=self.card)
         timings["aggregate"] = time.perf_counter() - t
+        res.evidence = read_evidence(path, name or str(path), kind="video")
+        timings["evidence"] = res.evidence["seconds"]
         res.timings = timings
         return res
 
@@ -232,7 +239,10 @@ class Detector:
             except InputError:
                 return self.analyse_video(path, **video_kw)
         except InputError as e:
-            return self.error_result(path, str(e), kind=kind, threshold=video_kw.get("threshold"))
+            res = self.error_result(path, str(e), kind=kind, threshold=video_kw.get("threshold"))
+            if os.path.isfile(path):  # the pixels could not be read; the file's credentials may still be
+                res.evidence = read_evidence(path, kind=kind)
+            return res
 
     def error_result(self, path: str, message: str, kind: str | None = None,
                      threshold: float | None = None) -> AnalysisResult:

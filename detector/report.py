@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .colour import black_and_white_note
+from .evidence import signed_claim
 from .explain import draw_faces, face_heatmap
 
 TOP_FRAMES = 3  # a video's report (and page) shows this many most suspicious frames
@@ -202,6 +203,9 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 15px; margin: 14px 0 6p
 img { max-width: 100%; } table { border-collapse: collapse; } td, th { padding: 2px 8px 2px 0; text-align: left; }
 .prov td:first-child { color: #555; } code { font-size: 11px; word-break: break-all; }
 .note { color: #555; font-size: 11px; }
+.credentials { border-left: 4px solid #8a1111; padding: 4px 8px; font-weight: 600; }
+.strength { display: inline-block; min-width: 4.5em; font-size: 11px; font-weight: 600; }
+.strong { color: #8a1111; } .weak { color: #6b3d00; } .none { color: #555; }
 @page { size: A4; margin: 10mm; } @media print { section, .face, figure { break-inside: avoid; } }
 """
 
@@ -220,6 +224,9 @@ def report_html(result, classifier, name: str | None = None) -> str:
     for warning in (unfamiliar_warning(result), black_and_white_warning(result, classifier.card)):
         if warning:
             out.append(f"<p class='unfamiliar'>&#9888; {e(warning)}</p>")
+    claim = signed_claim(result.evidence)
+    if claim:  # beside the verdict, never instead of it: each says where it comes from
+        out.append(f"<p class='credentials'>&#9998; {e(claim)}</p>")
     if result.message:
         out.append(f"<p>{e(result.message)}</p>")
     if result.threshold is not None:
@@ -273,6 +280,7 @@ def report_html(result, classifier, name: str | None = None) -> str:
                        + ("" if f.counted else f"<br><i>{NOT_COUNTED_MARK}</i>") + "</div>")
         out.append("</div></section>")
 
+    out.append(evidence_html(result.evidence))
     prov = result.to_dict()["provenance"]
     if prov:
         rows = "".join(f"<tr><td>{e(k)}</td><td><code>{e('–' if v is None else str(v))}</code></td></tr>"
@@ -281,6 +289,27 @@ def report_html(result, classifier, name: str | None = None) -> str:
                    "<code>sha256sum FILE</code> must print file_sha256.</p></section>")
     out.append("</body></html>")
     return "\n".join(out)
+
+
+EVIDENCE_TITLE = "What the file says about itself"
+STRENGTH_WORDS = {"strong": "strong", "weak": "weak", "none": "—"}
+
+
+def evidence_lines(evidence) -> list[tuple[str, str]]:
+    """(strength, text) of each finding, strongest first; empty when the file was not read."""
+    return [(f["strength"], f["text"]) for f in (evidence or {}).get("findings", [])]
+
+
+def evidence_html(evidence) -> str:
+    """The report's section on the file's own credentials and metadata (detector.evidence). All escaped."""
+    if not evidence:
+        return ""
+    e = html.escape
+    rows = "".join(f"<li><span class='strength {e(s)}'>{e(STRENGTH_WORDS.get(s, s))}</span> {e(t)}</li>"
+                   for s, t in evidence_lines(evidence))
+    return (f"<section><h2>{EVIDENCE_TITLE}</h2><ul>{rows}</ul><p class='note'>{e(evidence['note'])} These "
+            "findings come from the file's credentials and metadata, not from the model; they do not change its "
+            "score.</p></section>")
 
 
 def write_reports(result, classifier, out_dir, taken: set[str] | None = None) -> tuple[Path, Path]:

@@ -67,6 +67,7 @@ class AnalysisResult:
     strategy_scores: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)  # detector.provenance.stamp: file hash, time, model...
+    evidence: dict[str, Any] | None = None  # detector.evidence: what the file says about itself (C2PA, metadata)
     # Pixels for display (image, face crops, frame thumbnails): never serialised.
     artifacts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

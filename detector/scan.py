@@ -14,7 +14,8 @@ DIR/_ray.log. Rows: path (absolute), kind, verdict, call, fake_probability, mess
 n_faces, seconds, detail (the CLI's full JSON record), and the provenance: sha256, size_bytes, analysed_at_utc,
 model_card_sha256, package_version, band; then unfamiliar and unfamiliar_share (faces unlike the training ones,
 detector.ood; null without OOD stats or faces) and black_and_white (no colour, detector.colour: fakes turned grey
-are caught less often where the card says so; null where nothing was decoded). Read them with pandas:
+are caught less often where the card says so; null where nothing was decoded); credentials (C2PA state and what
+it says, e.g. "valid_untrusted: generated") and evidence (the strongest finding, detector.evidence). Read them with pandas:
 pd.read_parquet(DIR).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
@@ -37,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "message", "model", "threshold", "n_faces",
            "seconds", "detail", "sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version",
-           "band", "unfamiliar", "unfamiliar_share", "black_and_white"]
+           "band", "unfamiliar", "unfamiliar_share", "black_and_white", "credentials", "evidence"]
 # Provenance columns (detector.provenance): scan column -> key of the provenance block
 PROVENANCE_COLUMNS = {"sha256": "file_sha256", "size_bytes": "file_size_bytes", "analysed_at_utc": "analysed_at_utc",
                       "model_card_sha256": "model_card_sha256", "package_version": "package_version", "band": "band"}
@@ -53,7 +54,8 @@ def schema():
                       ("analysed_at_utc", pa.string()), ("model_card_sha256", pa.string()),
                       ("package_version", pa.string()), ("band", pa.string()),  # band: JSON, its shape is the card's
                       ("unfamiliar", pa.bool_()), ("unfamiliar_share", pa.float64()),
-                      ("black_and_white", pa.bool_())])
+                      ("black_and_white", pa.bool_()),
+                      ("credentials", pa.string()), ("evidence", pa.string())])
 
 
 def list_inputs(inputs) -> list[str]:
@@ -108,6 +110,7 @@ class ScoreFiles:
     def __call__(self, batch):
         import pyarrow as pa
 
+        from .evidence import csv_fields
         from .provenance import stamp
 
         rows = []
@@ -126,7 +129,8 @@ class ScoreFiles:
                          "message": r.message, "model": r.model, "threshold": r.threshold, "n_faces": len(r.faces),
                          "seconds": round(time.perf_counter() - t, 3), "detail": json.dumps(d), **prov,
                          "unfamiliar": r.unfamiliar, "unfamiliar_share": r.unfamiliar_share,
-                         "black_and_white": r.black_and_white})
+                         "black_and_white": r.black_and_white,
+                         **{k: v or None for k, v in csv_fields(r.evidence).items()}})
         return pa.Table.from_pylist(rows, schema=schema())
 
 

@@ -8,6 +8,7 @@ from detector.errors import InputError
 from detector.pipeline import decide
 from detector.provenance import stamp
 from detector.report import report_html, report_json, report_names
+from webui.evidence import credentials_banner, evidence_section
 from webui.resources import analyse_upload, get_detector, model_cards
 from detector.report import CALL_WORDS, faces_seen
 from webui.views import (boxed_image, device_caption, face_gallery, sidebar_nav, timeline_chart, top_frames,
@@ -70,6 +71,7 @@ if isinstance(result, str):
 decide(result, threshold, strategy, card=detector.card)
 st.text(f"File: {upload.name}")
 verdict_banner(result, detector.card)
+credentials_banner(result)
 json_name, html_name = report_names(upload.name)
 json_col, html_col = st.columns(2)
 json_col.download_button("Download the JSON report", report_json(result), file_name=json_name,
@@ -122,3 +124,5 @@ else:
                             caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
             with right:
                 face_gallery(detector, result, idx, columns=2)
+
+evidence_section(result)

@@ -83,3 +83,25 @@ def tiny_deck(tmp_path_factory, astronaut) -> Path:
         Image.fromarray(np.roll(face, i, axis=0)).save(d / "Real" / f"r{i}.jpg")
         Image.fromarray(np.roll(face[..., ::-1], i, axis=1)).save(d / "Fake" / f"f{i}.jpg")
     return d
+
+
+@pytest.fixture(scope="session")
+def c2pa_credentials():
+    """A throwaway CA and signer certificate (bench.c2pa_sign): made once, trusted by no trust list."""
+    from bench.c2pa_sign import make_credentials
+
+    return make_credentials()
+
+
+@pytest.fixture(scope="session")
+def signed_jpeg(c2pa_credentials, astronaut) -> bytes:
+    """The astronaut as a JPEG whose signed Content Credentials say "created by a generative AI model"."""
+    import io
+
+    from PIL import Image
+
+    from bench.c2pa_sign import sign
+
+    buf = io.BytesIO()
+    Image.fromarray(astronaut).save(buf, "JPEG", quality=90)
+    return sign(buf.getvalue(), "image/jpeg", c2pa_credentials)

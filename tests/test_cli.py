@@ -32,6 +32,8 @@ def test_cli_scans_folder_reports_errors_and_continues(tmp_path, tiny_models_dir
     assert by_name["a_face.jpg"]["verdict"] in ("real", "fake") and len(by_name["a_face.jpg"]["faces"]) == 1
     assert by_name["b_blank.png"]["verdict"] == "no_face" and by_name["b_blank.png"]["fake_probability"] is None
     assert by_name["c_text.jpg"]["verdict"] == "error" and by_name["c_text.jpg"]["message"]
+    assert by_name["a_face.jpg"]["evidence"]["credentials"] == "none"  # what the file says about itself: nothing
+    assert by_name["a_face.jpg"]["evidence"]["findings"][0]["strength"] == "none"
     clip = by_name["d_clip.mp4"]
     assert clip["verdict"] in ("real", "fake") and len(clip["frames"]) == 4 and len(clip["persons"]) == 1
     assert "Traceback" not in p.stderr and "4 files, 1 failed" in p.stderr
@@ -44,6 +46,7 @@ def test_cli_csv_and_exit_zero(tmp_path, tiny_models_dir, astronaut):
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert len(rows) == 1 and rows[0]["verdict"] in ("real", "fake") and rows[0]["faces"] == "1"
     assert 0 <= float(rows[0]["fake_probability"]) <= 1
+    assert rows[0]["credentials"] == "none" and rows[0]["evidence"].startswith("[none] No Content Credentials")
 
 
 def test_cli_without_model_says_so(tmp_path, astronaut):

@@ -20,3 +20,15 @@ def test_fuzz_short_run_finds_no_crash(tiny_models_dir, tmp_path):
     inputs, crashes, hangs, rss = map(int, m.groups())
     assert p.returncode == 0 and crashes == 0 and hangs == 0, p.stderr[-3000:]
     assert inputs > 100 and rss < 1500
+
+
+def test_fuzz_evidence_short_run_finds_no_crash(tmp_path):
+    """--evidence: the credentials and metadata readers alone, seeded with signed pictures (no model)."""
+    p = subprocess.run([sys.executable, "bench/fuzz.py", "--evidence", "--seconds", "15", "--crashes",
+                        str(tmp_path / "crashes")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    last = (p.stdout.strip().splitlines() or [""])[-1]
+    m = re.fullmatch(r"inputs=(\d+) crashes=(\d+) hangs=(\d+) max_rss_mb=(\d+)", last)
+    assert m, p.stdout[-2000:] + p.stderr[-2000:]
+    inputs, crashes, hangs, rss = map(int, m.groups())
+    assert p.returncode == 0 and crashes == 0 and hangs == 0, p.stderr[-3000:]
+    assert inputs > 50 and rss < 1500

@@ -66,6 +66,7 @@ def test_wheel_installs_commands_that_use_the_bundled_model(installed, tmp_path,
     assert record["model"] == default_model() and record["verdict"] in ("real", "fake")
     assert len(record["faces"]) == 1
     assert record["faces"][0]["ood_distance"] is not None  # the model's OOD stats (models/*.ood.npz) ship too
+    assert record["evidence"]["credentials"] == "none" and record["evidence"]["findings"]  # detector.evidence
 
     # The installed app, as `deepfake-app` serves it: its Home page, and the Game on the shipped deck and model.
     script = ("import sys; from streamlit.testing.v1 import AppTest; from detector.bundle import bundle_dir\n"

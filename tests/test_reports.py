@@ -131,6 +131,7 @@ def test_scan_rows_carry_provenance(tmp_path, tiny_models_dir, astronaut):
     assert ok["package_version"] == detector_pkg.__version__ and ok["band"] is None and ok["analysed_at_utc"]
     assert json.loads(ok["detail"])["provenance"]["file_sha256"] == ok["sha256"]
     assert gone["verdict"] == "error" and gone["sha256"] is None  # no file, no hash, still a row
+    assert ok["credentials"] == "none" and ok["evidence"].startswith("[none]") and gone["credentials"] is None
     # A scan folder begun before these columns existed still reads, with nulls there.
     pq.write_table(rows.drop_columns(["sha256", "size_bytes", "analysed_at_utc", "model_card_sha256",
                                       "package_version", "band", "black_and_white"]), tmp_path / "0-old.parquet")

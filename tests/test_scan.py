@@ -50,6 +50,7 @@ def wait_until_group_gone(pgid, timeout=60.0):
 
 
 def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_models_dir, detector):
+    from detector.evidence import csv_fields
     from detector.scan import list_inputs, read_results
 
     files = list_inputs([archive])
@@ -92,6 +93,7 @@ def test_scan_survives_a_kill_and_matches_the_detector(archive, tmp_path, tiny_m
             assert r["fake_probability"] == pytest.approx(expected.fake_probability, abs=1e-4)
         assert r["model"] == "tiny" and r["threshold"] == 0.5 and r["kind"] == expected.kind
         assert r["black_and_white"] == expected.black_and_white, r["path"]
+        assert r["credentials"] == csv_fields(expected.evidence)["credentials"] == "none", r["path"]
 
     rerun = subprocess.run(scan_cmd(archive, out, tiny_models_dir), cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300)
