@@ -12,6 +12,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+from .progname import invoked_as  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
                "frames", "message", "sha256", "unfamiliar", "unfamiliar_share", "black_and_white"]  # new ones last: scripts index them
@@ -26,12 +27,12 @@ picture without colour, or a video whose sampled frames all are: the bundled mod
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
-example (installed from the wheel, the command is deepfake-detect):
+example (from a checkout; installed from the wheel, the command is deepfake-detect):
   python -m detector photo.jpg clip.mp4 uploads/ > results.jsonl"""
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m detector", description="Deepfake detector: scan images and videos.",
+    p = argparse.ArgumentParser(prog=invoked_as("detector"), description="Deepfake detector: scan images and videos.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="image/video files or folders (searched recursively)")
     p.add_argument("--csv", action="store_true", help="write a CSV table instead of JSON Lines")

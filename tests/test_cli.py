@@ -50,3 +50,21 @@ def test_cli_without_model_says_so(tmp_path, astronaut):
     Image.fromarray(astronaut).save(tmp_path / "face.png")
     p = run_cli(tmp_path / "face.png", models_dir=tmp_path / "no-models")
     assert p.returncode == 2 and "No model" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_usage_names_the_command_it_was_run_by(monkeypatch, capsys):
+    """--help's usage line reads as typed: the wheel's entry points by their names, `python -m` as a module
+    (tests/test_package.py runs the installed commands themselves)."""
+    import pytest
+
+    from detector.cli import parse_args
+    from detector.scan import main as scan_main
+
+    for argv0, detect, scan in [("/venv/bin/deepfake-detect", "deepfake-detect", None),
+                                ("/venv/bin/deepfake-scan", None, "deepfake-scan"),
+                                (str(ROOT / "detector" / "__main__.py"), "python -m detector", None),
+                                (str(ROOT / "detector" / "scan.py"), None, "python -m detector.scan")]:
+        monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+        with pytest.raises(SystemExit):
+            parse_args(["--help"]) if detect else scan_main(["--help"])
+        assert capsys.readouterr().out.startswith(f"usage: {detect or scan} ")
