@@ -60,6 +60,29 @@ def _row(r) -> dict:
             "black_and_white": "" if d["black_and_white"] is None else d["black_and_white"]}
 
 
+# Keras, which `import tensorflow` loads, imports pandas and matplotlib at start-up only to accept DataFrames and
+# draw image galleries when they are installed (each behind `except ImportError`); the CLI uses neither. Hidden
+# while TensorFlow loads, they cost nothing: ~3 s less CPU for a cold one-photo run on 2 loaded cores
+# (`python bench/cli_cold.py`, docs/performance.md).
+UNUSED_BY_KERAS_HERE = ("pandas", "matplotlib")
+
+
+def import_tensorflow_without_extras() -> None:
+    """Import TensorFlow (and so Keras) with UNUSED_BY_KERAS_HERE hidden; a no-op once TensorFlow is loaded. They
+    are unhidden afterwards: code that imports them later still can, Keras just does not support them."""
+    if "tensorflow" in sys.modules:
+        return
+    hidden = [m for m in UNUSED_BY_KERAS_HERE if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # `import m` raises ImportError
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        for m in hidden:
+            if sys.modules.get(m, ...) is None:
+                del sys.modules[m]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from rich.console import Console
@@ -83,6 +106,7 @@ def main(argv=None) -> int:
             return 1
     try:
         with err.status("Loading face detector and model..."):
+            import_tensorflow_without_extras()
             detector = Detector(model=args.model, models_dir=args.models_dir)
     except ModelError as e:
         err.print(f"[red]error:[/] {e}")

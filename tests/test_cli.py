@@ -68,3 +68,17 @@ def test_usage_names_the_command_it_was_run_by(monkeypatch, capsys):
         with pytest.raises(SystemExit):
             parse_args(["--help"]) if detect else scan_main(["--help"])
         assert capsys.readouterr().out.startswith(f"usage: {detect or scan} ")
+
+
+def test_cli_skips_keras_extras_and_scores_as_the_library_does(tmp_path, tiny_models_dir, detector, astronaut):
+    """The CLI hides pandas and matplotlib while TensorFlow loads (a faster cold start, bench/cli_cold.py): the
+    score it prints is the library's, to the last bit, and neither library is loaded by its end."""
+    Image.fromarray(astronaut).save(tmp_path / "face.png")
+    script = ("import json, sys\nfrom detector.cli import main\n"
+              f"rc = main([{str(tmp_path / 'face.png')!r}, '--no-progress', '--models-dir', {str(tiny_models_dir)!r}])\n"
+              "print(json.dumps([rc, sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)]))")
+    p = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    record, last = p.stdout.splitlines()[0], p.stdout.splitlines()[-1]
+    assert json.loads(last) == [0, []], p.stderr[-2000:]
+    expected = detector.analyse_image(str(tmp_path / "face.png")).fake_probability
+    assert json.loads(record)["fake_probability"] == expected
