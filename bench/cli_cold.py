@@ -3,6 +3,7 @@
     python bench/cli_cold.py PHOTO [--runs 5]          # the real command N times, then the split N times
     python bench/cli_cold.py PHOTO --runs 5 --no-split  # only the real command
     python bench/cli_cold.py PHOTO --root /tmp/before --root .  # an older checkout and this one, in turns
+    python bench/cli_cold.py PHOTO --imports --runs 5   # only `import tensorflow`: as is, and as the CLI does it
 
 Whole: wall time of `python -m detector PHOTO --no-progress` in a fresh process (as a user runs it), min / median
 / max over --runs. Split: a fresh process that imports the heavy libraries one after another (each line is what
@@ -135,6 +136,8 @@ def main(argv=None) -> int:
                    help="checkout whose `python -m detector` is timed (default: this one); give it twice, e.g. a "
                         "`git archive` of an older commit and this one, to compare them taking turns")
     p.add_argument("--no-split", action="store_true", help="only time the real command")
+    p.add_argument("--imports", action="store_true",
+                   help="only time `import tensorflow` as is against the CLI's way (Keras' extras hidden), in turns")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     roots = [str(Path(r).resolve()) for r in (a.root or [ROOT])]
@@ -145,6 +148,19 @@ def main(argv=None) -> int:
     photo = str(Path(a.photo).resolve())
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     print(load())
+    if a.imports:
+        ways = {"import tensorflow": "import tensorflow",
+                "the CLI's import_tensorflow_without_extras()": "from detector.cli import "
+                "import_tensorflow_without_extras as f; f()"}
+        times = {w: [] for w in ways}
+        for _ in range(a.runs):
+            for way, code in ways.items():
+                wall, cpu, r = timed_run([sys.executable, "-c", code], roots[0], env)
+                times[way].append((wall, cpu))
+        for way, v in times.items():
+            print(f"{way}: wall {spread([w for w, _ in v])} s, CPU {spread([c for _, c in v])} s "
+                  f"(min / median / max of {a.runs}; {load()})")
+        return 0
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     print(f"python startup alone: {time.perf_counter() - t:.2f} s")
