@@ -105,7 +105,8 @@ def child(photo: str, root: str) -> None:
     warm_classify = time.perf_counter() - t
     modules = sorted(m for m in ("pandas", "matplotlib", "ray", "pyarrow", "scipy", "sklearn", "streamlit")
                      if m in sys.modules)
-    print(json.dumps({"steps": steps, "in_process": total_in_process, "cpu": cpu, "rc": rc, "score": first["fake_probability"],
+    print(json.dumps({"steps": steps, "in_process": total_in_process, "cpu": cpu, "rc": rc,
+                      "score": first["fake_probability"],
                       "warm_detect": warm_detect, "warm_classify": warm_classify, "modules": modules}))
 
 

@@ -75,7 +75,8 @@ def test_cli_skips_keras_extras_and_scores_as_the_library_does(tmp_path, tiny_mo
     score it prints is the library's, to the last bit, and neither library is loaded by its end."""
     Image.fromarray(astronaut).save(tmp_path / "face.png")
     script = ("import json, sys\nfrom detector.cli import main\n"
-              f"rc = main([{str(tmp_path / 'face.png')!r}, '--no-progress', '--models-dir', {str(tiny_models_dir)!r}])\n"
+              f"rc = main([{str(tmp_path / 'face.png')!r}, '--no-progress',\n"
+              f"           '--models-dir', {str(tiny_models_dir)!r}])\n"
               "print(json.dumps([rc, sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)]))")
     p = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     record, last = p.stdout.splitlines()[0], p.stdout.splitlines()[-1]
