@@ -62,7 +62,7 @@ def _row(r) -> dict:
 
 # Keras, which `import tensorflow` loads, imports pandas and matplotlib at start-up only to accept DataFrames and
 # draw image galleries when they are installed (each behind `except ImportError`); the CLI uses neither. Hidden
-# while TensorFlow loads, they cost nothing: ~3 s less CPU for a cold one-photo run on 2 loaded cores
+# while TensorFlow loads, they cost nothing: ~2 s less CPU for a cold one-photo run on 2 loaded cores
 # (`python bench/cli_cold.py`, docs/performance.md).
 UNUSED_BY_KERAS_HERE = ("pandas", "matplotlib")
 
