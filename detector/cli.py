@@ -12,6 +12,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .aggregate import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+from .progname import invoked_as  # noqa: E402
 
 CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold", "model", "faces", "persons",
                "frames", "message", "sha256", "unfamiliar", "unfamiliar_share", "black_and_white",
@@ -29,12 +30,12 @@ finding per line with its strength (strong: signed and valid; weak: plain metada
 exit status: 0 every file was analysed (whatever the verdicts), 1 some file failed (its line says why and the
 scan goes on), 2 no model could be loaded.
 
-example (installed from the wheel, the command is deepfake-detect):
+example (from a checkout; installed from the wheel, the command is deepfake-detect):
   python -m detector photo.jpg clip.mp4 uploads/ > results.jsonl"""
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m detector", description="Deepfake detector: scan images and videos.",
+    p = argparse.ArgumentParser(prog=invoked_as("detector"), description="Deepfake detector: scan images and videos.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="image/video files or folders (searched recursively)")
     p.add_argument("--csv", action="store_true", help="write a CSV table instead of JSON Lines")
@@ -65,6 +66,29 @@ def _row(r) -> dict:
             **csv_fields(d["evidence"])}
 
 
+# Keras, which `import tensorflow` loads, imports pandas and matplotlib at start-up only to accept DataFrames and
+# draw image galleries when they are installed (each behind `except ImportError`); the CLI uses neither. Hidden
+# while TensorFlow loads, they cost nothing: ~2 s less CPU for a cold one-photo run on 2 loaded cores
+# (`python bench/cli_cold.py`, docs/performance.md).
+UNUSED_BY_KERAS_HERE = ("pandas", "matplotlib")
+
+
+def import_tensorflow_without_extras() -> None:
+    """Import TensorFlow (and so Keras) with UNUSED_BY_KERAS_HERE hidden; a no-op once TensorFlow is loaded. They
+    are unhidden afterwards: code that imports them later still can, Keras just does not support them."""
+    if "tensorflow" in sys.modules:
+        return
+    hidden = [m for m in UNUSED_BY_KERAS_HERE if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # `import m` raises ImportError
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        for m in hidden:
+            if sys.modules.get(m, ...) is None:
+                del sys.modules[m]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from rich.console import Console
@@ -88,6 +112,7 @@ def main(argv=None) -> int:
             return 1
     try:
         with err.status("Loading face detector and model..."):
+            import_tensorflow_without_extras()
             detector = Detector(model=args.model, models_dir=args.models_dir)
     except ModelError as e:
         err.print(f"[red]error:[/] {e}")

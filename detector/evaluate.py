@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from .progname import invoked_as
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -138,7 +140,7 @@ def print_table(reports: dict) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog=invoked_as("detector.evaluate"), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="+", help="dataset roots (with Train/Validation/Test) or folders with Real/ and Fake/")
     p.add_argument("--split", default="Test")
     p.add_argument("--model", default=None)

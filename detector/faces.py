@@ -10,6 +10,8 @@ from .device import tf_device
 from .tracks import iou
 
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+# The input each of mtcnn 1.0.0's networks takes: any batch; PNet, fully convolutional, any picture size.
+OPEN_SHAPES = {"StagePNet": [None, None, None, 3], "StageRNet": [None, 24, 24, 3], "StageONet": [None, 48, 48, 3]}
 
 
 def shrink(image: np.ndarray, scale: float) -> np.ndarray:
@@ -66,11 +68,15 @@ class FaceDetector:
         self.batch_size = batch_size
         device = tf_device()[0].lstrip("/")
         self._mtcnn = MTCNN(device=device)
-        # mtcnn calls its three Keras networks eagerly, layer by layer. One traced graph per network (shapes
-        # relaxed after the second size, so the image pyramid does not retrace) finds the same boxes 1.5-4x
-        # faster (`python bench/mtcnn_graph.py`). The stages keep the network in `_model`; they have no setter.
+        # mtcnn calls its three Keras networks eagerly, layer by layer. One traced graph per network finds the
+        # same boxes 1.5-4x faster (`python bench/mtcnn_graph.py`). The stages keep the network in `_model`; they
+        # have no setter. Each is traced once, for every batch size and (PNet) every pyramid level's size: left to
+        # reduce_retracing, each first traced for one exact shape and again relaxed, two of the five traces a
+        # cold CLI's first photo paid for (`python bench/cli_cold.py`).
         for stage in self._mtcnn.stages:
-            stage._model = tf.function(stage._model, reduce_retracing=True)
+            shape = OPEN_SHAPES.get(type(stage).__name__)
+            signature = None if shape is None else [tf.TensorSpec(shape, tf.float32)]
+            stage._model = tf.function(stage._model, input_signature=signature, reduce_retracing=True)
         self._last: list = []
         self._mtcnn._stages = [_OneTensor(stage, self._last) for stage in self._mtcnn.stages]
         self._lock = threading.Lock()  # MTCNN keeps per-call state in its stages: one call at a time

@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from .progname import invoked_as
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +201,7 @@ def progress_bar(out: Path, total: int, terminal):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m detector.scan", description=__doc__,
+    p = argparse.ArgumentParser(prog=invoked_as("detector.scan"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", help="files, folders, or .txt files with one path per line")
     p.add_argument("--out", required=True, help="folder for the Parquet results (created; reused to resume)")

@@ -17,13 +17,16 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def server(tiny_models_dir):
+def server(tiny_models_dir, tmp_path_factory):
     """No DEEPFAKE_GAME_DECK: the Game must play with the deck the repository ships (data/game_deck), as on a
     fresh clone with no ../shared beside it."""
     from bench.server import streamlit_server
 
     assert "DEEPFAKE_GAME_DECK" not in os.environ
-    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir)}) as url:
+    # TF_CPP_MIN_LOG_LEVEL unset (the tests' conftest sets it) as on a user's machine: the app must quiet TF itself.
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir), "TF_CPP_MIN_LOG_LEVEL": None}, log=log) as url:
+        url.log = log
         yield url
 
 
@@ -103,6 +106,19 @@ def test_game_plays_one_round(server, page):
         page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
     page.screenshot(path=str(SHOTS / "game.png"), full_page=True)
     assert page.get_by_text("It was").count() >= 1
+
+
+def test_server_log_has_no_noise(server, page, astronaut, tmp_path):
+    """After a page has loaded and used the model (warmed in a background thread), the server's log holds
+    neither Streamlit's "missing ScriptRunContext" warning nor TensorFlow's CPU-feature notice."""
+    img = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut).save(img)
+    page.goto(f"{server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(img))
+    page.get_by_text("fake probability", exact=False).first.wait_for(timeout=120_000)
+    log = server.log.read_text(errors="replace")
+    assert "You can now view your Streamlit app" in log  # the log is the server's
+    assert "missing ScriptRunContext" not in log and "cpu_feature_guard" not in log, log[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -53,3 +53,36 @@ def test_cli_without_model_says_so(tmp_path, astronaut):
     Image.fromarray(astronaut).save(tmp_path / "face.png")
     p = run_cli(tmp_path / "face.png", models_dir=tmp_path / "no-models")
     assert p.returncode == 2 and "No model" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_usage_names_the_command_it_was_run_by(monkeypatch, capsys):
+    """--help's usage line reads as typed: the wheel's entry points by their names, `python -m` as a module
+    (tests/test_package.py runs the installed commands themselves)."""
+    import pytest
+
+    from detector.cli import parse_args
+    from detector.scan import main as scan_main
+
+    for argv0, detect, scan in [("/venv/bin/deepfake-detect", "deepfake-detect", None),
+                                ("/venv/bin/deepfake-scan", None, "deepfake-scan"),
+                                (str(ROOT / "detector" / "__main__.py"), "python -m detector", None),
+                                (str(ROOT / "detector" / "scan.py"), None, "python -m detector.scan")]:
+        monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+        with pytest.raises(SystemExit):
+            parse_args(["--help"]) if detect else scan_main(["--help"])
+        assert capsys.readouterr().out.startswith(f"usage: {detect or scan} ")
+
+
+def test_cli_skips_keras_extras_and_scores_as_the_library_does(tmp_path, tiny_models_dir, detector, astronaut):
+    """The CLI hides pandas and matplotlib while TensorFlow loads (a faster cold start, bench/cli_cold.py): the
+    score it prints is the library's, to the last bit, and neither library is loaded by its end."""
+    Image.fromarray(astronaut).save(tmp_path / "face.png")
+    script = ("import json, sys\nfrom detector.cli import main\n"
+              f"rc = main([{str(tmp_path / 'face.png')!r}, '--no-progress',\n"
+              f"           '--models-dir', {str(tiny_models_dir)!r}])\n"
+              "print(json.dumps([rc, sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)]))")
+    p = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    record, last = p.stdout.splitlines()[0], p.stdout.splitlines()[-1]
+    assert json.loads(last) == [0, []], p.stderr[-2000:]
+    expected = detector.analyse_image(str(tmp_path / "face.png")).fake_probability
+    assert json.loads(record)["fake_probability"] == expected

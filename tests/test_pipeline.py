@@ -209,3 +209,19 @@ def test_a_long_picture_is_shrunk_before_it_is_framed(detector, tmp_path, monkey
     for r in (detector.analyse_path(path), analyse_upload(detector, path.name, path.read_bytes())):
         assert r.verdict == "no_face"
     assert len(sizes) >= 4 and max(sizes) <= 300 * 20000  # the plain look and the framed look, both paths
+
+
+def test_mtcnn_networks_trace_once_and_find_what_shape_by_shape_tracing_found(detector, astronaut, monkeypatch):
+    """Each MTCNN network is traced once, whatever the batch and picture sizes (faces.OPEN_SHAPES), and finds
+    exactly the boxes, confidences and landmarks of graphs traced shape by shape (reduce_retracing alone)."""
+    import cv2
+
+    from detector import faces
+
+    pictures = [astronaut, cv2.resize(astronaut, (700, 400)), np.ascontiguousarray(astronaut[:300, 100:])]
+    found = [detector.faces.detect([p]) for p in pictures] + [detector.faces.detect(pictures[:1] * 3)]
+    assert [s.stage._model.experimental_get_tracing_count() for s in detector.faces._mtcnn._stages] == [1, 1, 1]
+    monkeypatch.setattr(faces, "OPEN_SHAPES", {})
+    shape_by_shape = faces.FaceDetector()
+    assert found == [shape_by_shape.detect([p]) for p in pictures] + [shape_by_shape.detect(pictures[:1] * 3)]
+    assert all(fs[0] for fs in found)  # a face in each, so boxes were compared

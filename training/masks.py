@@ -80,7 +80,7 @@ def main(argv=None) -> int:
 
     from data_prep.dataset import find_split, read_pairs
 
-    from .sources import _decode
+    from .crops import read_crop
 
     ap = argparse.ArgumentParser(description="python -m training.masks DATA [--limit N]: " + main.__doc__)
     ap.add_argument("data")
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     pairs = [pairs[i] for i in np.random.default_rng(a.seed).permutation(len(pairs))[: a.limit]]
     weights, marked = [], []
     for real, fake in pairs:
-        mask, weight = pair_mask(_decode(real), _decode(fake))
+        mask, weight = pair_mask(read_crop(real), read_crop(fake))
         weights.append(float(weight))
         if weight:
             marked.append(float(np.mean(mask.numpy() / 255.0)))

@@ -11,16 +11,8 @@ import numpy as np
 from data_prep.dataset import find_split, read_pairs
 from detector.preprocess import resize_for_model
 
-from .augment import CROP_SIZE, LEVELS, _appearance, _augment, _geometry, soften_real
-
-
-def _decode(path):
-    import tensorflow as tf
-
-    img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    img = tf.image.resize(img, (CROP_SIZE, CROP_SIZE), method="area")  # no-op size for dfdc-faces
-    return tf.cast(tf.clip_by_value(img, 0, 255), tf.uint8)
-
+from .augment import LEVELS, _appearance, _augment, _geometry, soften_real
+from .crops import read_crop
 
 
 def _sbi_pair(real, seed):
@@ -51,9 +43,9 @@ def _pair_stream(src: Source, seed: int):
     items = np.array(src.train, dtype=object).astype(str)
     ds = tf.data.Dataset.from_tensor_slices(items).shuffle(len(items), seed=seed).repeat()
     if src.kind == "sbi":
-        return ds.map(lambda p: _sbi_pair(_decode(p), tf.random.uniform([], 0, 2**31 - 1, tf.int64)),
+        return ds.map(lambda p: _sbi_pair(read_crop(p), tf.random.uniform([], 0, 2**31 - 1, tf.int64)),
                       num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.map(lambda pp: tf.stack([_decode(pp[0]), _decode(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(lambda pp: tf.stack([read_crop(pp[0]), read_crop(pp[1])]), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
@@ -106,12 +98,12 @@ def eval_dataset(paths, labels, args, blend: bool = False):
     ds = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels, np.float32), np.arange(len(paths))))
     if blend:
         def load(p, y, i):
-            img = _decode(p)
+            img = read_crop(p)
             fake = _sbi_pair(img, tf.cast(i, tf.int64))[1]
             return tf.where(y > 0.5, fake, img), y
     else:
         def load(p, y, i):
-            return _decode(p), y
+            return read_crop(p), y
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(64)
     return ds.map(lambda x, y: (resize_for_model(x, args.input_size), y)).prefetch(2)
 

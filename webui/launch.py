@@ -11,10 +11,11 @@ import subprocess
 import sys
 
 from detector.bundle import bundle_dir
+from detector.progname import invoked_as
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="deepfake-app", description=__doc__, allow_abbrev=False,
+    p = argparse.ArgumentParser(prog=invoked_as("webui.launch"), description=__doc__, allow_abbrev=False,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--deck", help="the Game's deck: a folder with Real/ and Fake/ images (default: "
                    "$DEEPFAKE_GAME_DECK, else the shipped deck)")
