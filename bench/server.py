@@ -30,13 +30,16 @@ class ServerURL(str):
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0):
-    """Yields the server's URL (a ServerURL) once /_stcore/health answers ok; stops the server afterwards."""
+def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0, log: Path | None = None):
+    """Yields the server's URL (a ServerURL) once /_stcore/health answers ok; stops the server afterwards.
+    Served as `./run.sh app` serves it (webui.launch: the model warms up from the server's start); `log`: a file
+    for the server's output."""
     port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "webui.launch", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=dict(os.environ, **SERVER_ENV, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=dict(os.environ, **SERVER_ENV, **(env or {})), stdout=out, stderr=subprocess.STDOUT if log else out)
     url = ServerURL(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
     try:
@@ -57,3 +60,5 @@ def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0):
         except subprocess.TimeoutExpired:  # busy in a TensorFlow call (the model's warm-up thread): SIGTERM waits
             proc.kill()
             proc.wait(timeout=20)
+        if log:
+            out.close()

@@ -17,14 +17,25 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def server(tiny_models_dir):
+def server(tiny_models_dir, tmp_path_factory):
     """No DEEPFAKE_GAME_DECK: the Game must play with the deck the repository ships (data/game_deck), as on a
-    fresh clone with no ../shared beside it."""
+    fresh clone with no ../shared beside it. Served as `./run.sh app` serves (webui.launch); `.log`: its output."""
     from bench.server import streamlit_server
 
     assert "DEEPFAKE_GAME_DECK" not in os.environ
-    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir)}) as url:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir)}, log=log) as url:
+        url.log = log
         yield url
+
+
+def test_model_warms_up_with_the_server_before_any_visit(server):
+    """Issue 38: the first upload must not wait for the model. No page has been opened yet, and the model is loaded
+    and warmed up all the same (its log line), so the first visitor's photo costs what later ones do."""
+    deadline = time.time() + 180
+    while "Model ready" not in server.log.read_text(errors="replace"):
+        assert time.time() < deadline, server.log.read_text()
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
