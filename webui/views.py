@@ -4,8 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from detector.explain import draw_faces, face_heatmap
-from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR_MARK, black_and_white_warning,
-                             inconclusive_advice, shows_fake_map, threshold_note, unfamiliar_warning)
+from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR_MARK, UNSURE_MARK,
+                             black_and_white_warning, inconclusive_advice, shows_fake_map, threshold_note,
+                             unfamiliar_warning, unsure_note)
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # a map costs ~0.05-0.3 s a face on a CPU
@@ -29,11 +30,13 @@ def verdict_banner(result, card=None) -> None:
         st.warning(f"### No face found\n{result.message}")
     else:
         st.error(f"### Cannot analyse this file\n{result.message}")
+    if unsure_note(result, card):
+        st.info(unsure_note(result, card), icon=":material/tune:")
     doubt_warnings(result, card)
     if result.verdict in ("real", "fake") and result.message:  # e.g. a close-up scored as one face
         st.info(result.message)
     if result.threshold is not None and result.fake_probability is not None:
-        st.caption(f"{threshold_note(result)} Model: {result.model}.")
+        st.caption(f"{threshold_note(result, card)} Model: {result.model}.")
 
 
 def doubt_warnings(result, card) -> None:
@@ -53,6 +56,7 @@ def face_gallery(detector, result, indices, columns: int = 4, width: int | str =
     """One card per face (indices into result.faces): its score and call, and its heatmap (the first
     MAX_HEATMAPS faces called fake or inconclusive) or plain crop, as decided at the result's threshold."""
     cols = st.columns(columns)
+    own = detector.card.is_own_threshold(result.threshold)
     for n, i in enumerate(indices):
         face = result.faces[i]
         with cols[n % columns]:
@@ -60,6 +64,8 @@ def face_gallery(detector, result, indices, columns: int = 4, width: int | str =
             st.markdown(f"**Face #{n + 1}**: {100 * face.fake_probability:.1f}% fake "
                         f"({CALL_WORDS.get(face.call, face.verdict)}){where}"
                         + (f" · :orange[{UNFAMILIAR_MARK}]" if face.unfamiliar else "")
+                        + (f" · :orange[{UNSURE_MARK}]" if not own and detector.card.unsure(face.fake_probability)
+                           else "")
                         + ("" if face.counted else f" · :grey[{NOT_COUNTED_MARK}]"))
             if n < MAX_HEATMAPS and shows_fake_map(face):
                 st.image(heatmap(detector, result, i), width=width, output_format="JPEG",
@@ -69,9 +75,10 @@ def face_gallery(detector, result, indices, columns: int = 4, width: int | str =
                          caption=None if n >= MAX_HEATMAPS else NO_MAP_CAPTION)
 
 
-def timeline_chart(result):
+def timeline_chart(result, band=None):
     """Fake probability over time, one line per person, broken where the person was not seen (a gap, not a line
-    across frames without the face); the threshold dashed red and the inconclusive band shaded orange."""
+    across frames without the face); the threshold dashed red and the model's unsure band (`band`, default the
+    one in force) shaded orange."""
     import altair as alt
     import pandas as pd
 
@@ -86,7 +93,7 @@ def timeline_chart(result):
         x="time (s):Q", y=y, color="person:N", detail="segment:N")
     chart += alt.Chart(pd.DataFrame({"fake probability": [result.threshold]})).mark_rule(
         color="red", strokeDash=[4, 4]).encode(y=alt.Y("fake probability:Q", title="fake probability"))
-    low, high = result.band
+    low, high = band or result.band
     if low < high:
         chart = alt.Chart(pd.DataFrame({"low": [low], "high": [high]})).mark_rect(
             color="orange", opacity=0.15).encode(y=alt.Y("low:Q", scale=alt.Scale(domain=[0, 1]), title="fake probability"),
