@@ -81,6 +81,17 @@ def test_tight_face_crop_gets_a_verdict(server, page, astronaut, tmp_path):
     assert page.get_by_text("No face found").count() == 0
 
 
+def test_refused_file_type_is_said_in_words(server, page, tmp_path):
+    """Issue 38: a .txt got only a red chip in the uploader (its reason on hover); now the page says why, in words."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    page.goto(f"{server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(notes))
+    message = page.get_by_text("Unsupported file type (.txt)", exact=False)
+    message.first.wait_for(timeout=60_000)
+    assert "jpg" in message.first.inner_text() and "mp4" in message.first.inner_text()
+
+
 def test_game_plays_one_round(server, page):
     page.goto(f"{server}/Game")
     page.get_by_role("button", name="Real", exact=True).wait_for(timeout=120_000)

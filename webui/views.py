@@ -10,6 +10,7 @@ from detector.report import (CALL_WORDS, HEADLINES, NOT_COUNTED_MARK, UNFAMILIAR
 from detector.report import top_frames  # noqa: F401  (the pages and webui.resources import it from here)
 
 MAX_HEATMAPS = 8  # a map costs ~0.05-0.3 s a face on a CPU
+SMALL_PICTURE = 400  # px: narrower pictures are shown at their own width, never blown up to their column's
 # A face card's caption under its picture: bench/app_latency.py counts them to know every card is drawn.
 HEATMAP_CAPTION = "LayerCAM: red = what pushed the score towards fake most"
 NO_MAP_CAPTION = "Called likely real: no map of fake evidence"
@@ -103,9 +104,11 @@ def timeline_chart(result, band=None):
 
 def boxed_image(image, faces, threshold: float, scale: float = 1.0, caption: str | None = None) -> None:
     # JPEG: a page rerun (every slider move) re-encodes the pictures it shows, and PNG costs ~10x more.
-    # Its own width in pixels (at most the column's): width="content" still blew a 150 px photo up to ~425 px.
+    # A small picture at its own width (width="content" blew a 150 px photo up to ~425 px); a larger one fills its
+    # column (an int width wider than the column overflows it, over its neighbour).
     picture = draw_faces(image, faces, threshold, scale=scale)
-    st.image(picture, caption=caption, width=int(picture.shape[1]), output_format="JPEG")
+    width = int(picture.shape[1]) if picture.shape[1] < SMALL_PICTURE else "stretch"
+    st.image(picture, caption=caption, width=width, output_format="JPEG")
 
 
 def sidebar_nav() -> None:
