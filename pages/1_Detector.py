@@ -5,6 +5,7 @@ import streamlit as st
 from detector.aggregate import DEFAULT_STRATEGY, STRATEGIES
 from detector.decode import ACCEPTED_FORMATS
 from detector.errors import InputError
+from detector.explain import visible
 from detector.pipeline import FACE_SIZE_NOTE, decide
 from detector.provenance import stamp
 from detector.report import report_html, report_json, report_names
@@ -123,7 +124,9 @@ else:
             thumb = result.artifacts["frames"][fr.frame]
             left, right = st.columns([3, 2])
             with left:
-                boxed_image(thumb, faces, threshold, scale=thumb.shape[1] / result.width,
-                            caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
+                shown = visible(thumb)  # a dim room's frame, brightened so the face can be seen (display only)
+                boxed_image(shown, faces, threshold, scale=thumb.shape[1] / result.width,
+                            caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})"
+                            + (", brightened for display" if shown is not thumb else ""))
             with right:
                 face_gallery(detector, result, idx, columns=2)
