@@ -84,6 +84,7 @@ def warm_up(detector) -> None:
         if result.faces:
             face_heatmap(detector.classifier, result, 0)
     warm_up_video(detector, pictures[1])
+    import altair  # noqa: F401  (the first clip's timeline imports it: 1.6 s here)
 
 
 def warm_up_video(detector, frame: np.ndarray) -> None:
