@@ -52,7 +52,8 @@ for name, card in cards.items():
         )
         if card.band and card.band[0] < card.band[1]:
             st.markdown(f"- **Says inconclusive** from {100 * card.band[0]:.0f}% to {100 * card.band[1]:.0f}%: "
-                        "the scores where, on validation data, its calls were wrong too often to be trusted.")
+                        "the scores where, on validation data, its calls were wrong too often to be trusted. "
+                        "Move the threshold and yours calls every face; one in that band is marked unsure.")
         for test_name, m in (info.get("metrics_full_path") or info.get("metrics_on_crops") or {}).items():
             if test_name == "Validation":
                 continue

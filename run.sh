@@ -42,7 +42,8 @@ case "${1:-}" in
   app)
     venv requirements.txt
     # Few malloc arenas: one thread per browser session otherwise grows RSS with freed-but-held memory (bench/soak.py).
-    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "${@:2}"
+    # webui.launch: `streamlit run app.py` in one process that starts warming the model up with the server.
+    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} exec .venv/bin/python -m webui.launch --browser.gatherUsageStats false "${@:2}"
     ;;
   test)
     venv requirements-dev.txt

@@ -2,10 +2,12 @@
 
     python bench/app_latency.py [--video ../shared/datasets/videos/Fake/abofeumbvv.mp4] [--repeats 5]
 
-First, from a cold server (started by the script, nothing opened yet), one try each: the Detector page opened ->
-its uploader ready, then the first photo: upload -> verdict and -> every heatmap (with --home-first S: the Home
-page is opened first and read for S seconds, as a first visitor would). Then each figure is measured
-warm, as the median of --repeats tries:
+First, from a cold server (started by the script as `./run.sh app` serves, webui.launch, nothing opened yet):
+server start -> the model ready (its "Model ready" log line: it loads and warms up from the server's start), then,
+one try each, the Detector page opened -> its uploader ready, and the first photo: upload -> verdict and -> every
+heatmap (with --home-first S: the Home page is opened first and read for S seconds, as a first visitor would;
+with --no-wait: the page is opened as soon as the server answers, without waiting for the model). Then each
+figure is measured warm, as the median of --repeats tries:
 - a 1280x720 photo with one face (written by the script): upload -> verdict, and -> every face's heatmap;
 - the threshold slider moved (keyboard End / Home) -> the banner re-decided, on the photo's page and, with
   --video, on the video's page;
@@ -25,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server import ROOT, streamlit_server  # noqa: E402
+sys.path.insert(0, str(ROOT))  # webui, for the captions it waits on
 
 
 def main() -> int:
@@ -32,7 +35,9 @@ def main() -> int:
     ap.add_argument("--video", default=None)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--home-first", type=float, default=0, metavar="S")
+    ap.add_argument("--no-wait", action="store_true", help="open the page at once, not after the model is ready")
     a = ap.parse_args()
+    from webui.views import HEATMAP_CAPTION, NO_MAP_CAPTION  # what each face card says under its picture
     from PIL import Image
     from playwright.sync_api import sync_playwright
     from skimage import data
@@ -46,7 +51,16 @@ def main() -> int:
     def record(name: str, seconds: float) -> None:
         results.setdefault(name, []).append(seconds)
 
-    with streamlit_server() as url:
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    start = time.perf_counter()
+    with streamlit_server(log=log, ready_timeout=180) as url:
+        record("cold server: start -> answering", time.perf_counter() - start)
+        while not a.no_wait and "Model ready" not in log.read_text(errors="replace"):
+            if time.perf_counter() - start > 600:
+                raise SystemExit(f"no 'Model ready' line in the server log after 600 s:\n{log.read_text()}")
+            time.sleep(0.2)
+        if not a.no_wait:
+            record("cold server: start -> model ready", time.perf_counter() - start)
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -70,8 +84,8 @@ def main() -> int:
             def faces_shown(n=1, timeout=300_000):
                 """n face cards drawn: a heatmap, or for a face called likely real its plain crop (no map)."""
                 return lambda: page.wait_for_function(
-                    "(n) => ['Grad-CAM', 'no map of fake evidence'].map(s => document.body.innerText.split(s).length"
-                    " - 1).reduce((a, b) => a + b) >= n", arg=n, timeout=timeout)
+                    "([n, caps]) => caps.map(s => document.body.innerText.split(s).length - 1)"
+                    ".reduce((a, b) => a + b) >= n", arg=[n, [HEATMAP_CAPTION, NO_MAP_CAPTION]], timeout=timeout)
 
             def slider_moves(name):
                 slider = page.get_by_role("slider")
@@ -97,7 +111,7 @@ def main() -> int:
             page.screenshot(path=str(shots / "app-photo.png"))
             slider_moves("photo page")
             if a.video:
-                upload(a.video, faces_shown(3))  # warm-up of the video path
+                record(f"{Path(a.video).name}: first upload -> full page", upload(a.video, faces_shown(3)))
                 for _ in range(a.repeats):
                     record(f"{Path(a.video).name}: upload -> full page", upload(a.video, faces_shown(3)))
                 page.screenshot(path=str(shots / "app-video.png"))

@@ -32,13 +32,14 @@ class ServerURL(str):
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, ready_timeout: float = 60.0, log: Path | None = None):
     """Yields the server's URL (a ServerURL) once /_stcore/health answers ok; stops the server afterwards.
-    env: added to this process's environment (a value None removes the variable); log: a file that gets the
-    server's stdout and stderr (default: discarded)."""
+    Served as `./run.sh app` serves it (webui.launch: the model warms up from the server's start). env: added to
+    this process's environment (a value None removes the variable); log: a file that gets the server's stdout and
+    stderr (default: discarded)."""
     port = free_port()
     server_env = {k: v for k, v in dict(os.environ, **SERVER_ENV, **(env or {})).items() if v is not None}
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "webui.launch", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=server_env, stdout=out, stderr=subprocess.STDOUT)
     url = ServerURL(f"http://127.0.0.1:{port}")

@@ -21,7 +21,8 @@ CSV_COLUMNS = ["path", "kind", "verdict", "call", "fake_probability", "threshold
 
 EPILOG = """output: one JSON object per file on stdout (JSON Lines; --csv for a table), a progress bar on stderr.
 Each has verdict (real/fake at the threshold, no_face or error) and call (likely_real, inconclusive or
-likely_fake, with the model card's band around the threshold; null without a face), and unfamiliar (true when
+likely_fake: inconclusive inside the model card's band at the card's threshold; with --threshold, your threshold
+calls every file; null without a face), and unfamiliar (true when
 at least half the faces are unlike the pictures the model was trained on: treat the score as unreliable; each face
 has its own ood_distance and unfamiliar; null for a model without OOD stats), and black_and_white (true for a
 picture without colour, or a video whose sampled frames all are: the bundled model misses many more such fakes),
@@ -42,7 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--model", default=None, help="model name in models/ (default: the card marked default)")
     p.add_argument("--models-dir", default=None,
                    help="folder of NAME.keras + NAME.json (default: $DEEPFAKE_MODELS_DIR, else the bundled models/)")
-    p.add_argument("--threshold", type=float, default=None, help="fake if probability >= this (default: model card)")
+    p.add_argument("--threshold", type=float, default=None, help="fake if probability >= this (default: model card); a threshold of your own calls every file "
+                   "(no inconclusive)")
     p.add_argument("--frames", type=int, default=32, help="frames sampled per video (default: 32)")
     p.add_argument("--strategy", choices=sorted(STRATEGIES), default=DEFAULT_STRATEGY,
                    help=f"how a video's faces make its score (default: {DEFAULT_STRATEGY})")

@@ -13,8 +13,14 @@ import numpy as np
 
 from .errors import InputError
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-VIDEO_EXTENSIONS = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg"}
+# The formats as users are told them (the app, the CLI's errors, README: tests/test_units.py holds README to them);
+# the extensions accepted add the other spellings of the same formats.
+IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "tiff")
+VIDEO_FORMATS = ("mp4", "mov", "avi", "webm", "mkv", "m4v", "mpg")
+_SPELLINGS = {"jpg": ("jpeg",), "tiff": ("tif",), "mpg": ("mpeg",)}
+IMAGE_EXTENSIONS = {f".{e}" for f in IMAGE_FORMATS for e in (f, *_SPELLINGS.get(f, ()))}
+VIDEO_EXTENSIONS = {f".{e}" for f in VIDEO_FORMATS for e in (f, *_SPELLINGS.get(f, ()))}
+ACCEPTED_FORMATS = f"a photo ({', '.join(IMAGE_FORMATS)}) or a video ({', '.join(VIDEO_FORMATS)})"
 
 MAX_IMAGE_PIXELS = 50_000_000  # 50 MP: larger is refused before decoding (decompression bombs)
 MAX_VIDEO_SECONDS = 3 * 60 * 60  # 3 h; sampling keeps time bounded below that

@@ -114,13 +114,24 @@ def face_heatmap(classifier: Classifier, result, i: int, method: str = DEFAULT_M
     return cache[i, method]
 
 
-def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45, legend: bool = True) -> np.ndarray:
+def visible(crop: np.ndarray, target: float = 200.0, max_gain: float = 4.0) -> np.ndarray:
+    """The crop brightened for display when it is dark (a dim room's video frame): its 98th-percentile brightness
+    raised to `target`, by at most `max_gain`. Display only: the model scored the crop as it was."""
+    bright = float(np.percentile(crop.max(axis=-1), 98)) if crop.size else 255.0
+    gain = min(max_gain, target / max(bright, 1.0))
+    return crop if gain <= 1.0 else np.clip(crop.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+
+def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.6, legend: bool = True) -> np.ndarray:
     """Blend a [0,1] heatmap (JET colours: red = strongest evidence for "fake") onto an RGB crop, with a colour
-    legend strip under it so the picture explains itself wherever it goes (app, report, Game)."""
+    legend strip under it so the picture explains itself wherever it goes (app, report, Game). The colour's weight
+    grows with the heat (up to `alpha`), so the face stays readable where nothing pushed towards fake, and a dark
+    crop is brightened first (visible): a flat blue wash over a dark face showed neither the face nor the map."""
     import cv2
 
     colours = cv2.cvtColor(cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
-    out = (crop * (1 - alpha) + colours * alpha).astype(np.uint8)
+    weight = (0.2 + (alpha - 0.2) * heat)[..., None]  # a faint blue tint over cold regions: the map's extent shows
+    out = (visible(crop) * (1 - weight) + colours * weight).astype(np.uint8)
     return np.vstack([out, legend_strip(out.shape[1])]) if legend else out
 
 
@@ -134,6 +145,9 @@ def legend_strip(width: int) -> np.ndarray:
     ramp = cv2.applyColorMap(np.linspace(0, 255, width).astype(np.uint8)[None].repeat(bar_h, 0), cv2.COLORMAP_JET)
     strip[:bar_h] = cv2.cvtColor(ramp, cv2.COLOR_BGR2RGB)
     fs = max(0.3, (h - bar_h) / 30)
+    # the two names side by side with a gap, whatever the width (on a narrow crop they overlapped)
+    both = sum(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)[0][0] for t in ("none", "towards fake"))
+    fs = min(fs, (width - 12) / both)
     for text, right in (("none", False), ("towards fake", True)):
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, fs, 1)
         x = width - tw - 2 if right else 2
@@ -151,10 +165,13 @@ def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -
     out = image.copy()
     thick = max(2, int(round(max(out.shape[:2]) / 400)))
     fs = max(0.5, thick / 3)
-    boxes = [tuple(int(round(v * scale)) for v in f.box) for f in faces]
+    h, w = out.shape[:2]
+    # Clipped to the picture: a face cut by its edge (every tight crop) has a box reaching outside it, which was
+    # drawn as one stray line, its label off the picture.
+    boxes = [(min(max(x1, 0), w - 1), min(max(y1, 0), h - 1), min(max(x2, 0), w - 1), min(max(y2, 0), h - 1))
+             for x1, y1, x2, y2 in (tuple(int(round(v * scale)) for v in f.box) for f in faces)]
     labels = [f"#{i + 1} {100 * f.fake_probability:.0f}% fake" for i, f in enumerate(faces)]
     sizes = [cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, thick // 2 + 1)[0] for t in labels]
-    h = out.shape[0]
     band = max([th + 8 for (x1, y1, x2, y2), (_, th) in zip(boxes, sizes) if y1 < th + 6 and y2 + th + 6 > h],
                default=0)
     if band:
@@ -163,7 +180,10 @@ def draw_faces(image: np.ndarray, faces, threshold: float, scale: float = 1.0) -
         y1, y2 = y1 + band, y2 + band
         colour = CALL_COLOURS.get(getattr(f, "call", None)) or CALL_COLOURS[
             "likely_fake" if f.fake_probability >= threshold else "likely_real"]
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
+        # inside the picture: a line of width `thick` centred on its edge would be half cut off
+        inset, bottom = thick // 2, out.shape[0] - 1
+        cv2.rectangle(out, (max(x1, inset), max(y1, band + inset)), (min(x2, w - 1 - inset), min(y2, bottom - inset)),
+                      colour, thick)
         y = y1 - 4 if y1 >= th + 6 else y2 + th + 4  # the label's bottom: above the box, else below it
         x = max(0, min(x1, out.shape[1] - tw - 4))  # and inside the picture
         cv2.rectangle(out, (x, y - th - 4), (x + tw + 4, y + 2), colour, -1)

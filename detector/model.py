@@ -28,6 +28,7 @@ from .preprocess import resize_for_model
 from .results import call_for
 
 MODELS_DIR = bundle_dir() / "models"  # the checkout's models/, or the copy inside an installed wheel
+THRESHOLD_STEP = 0.001  # the app's threshold slider
 GRADCAM_LAYER = "top_activation"  # the last feature map; every network training/backbones.py builds names it so
 
 
@@ -69,15 +70,25 @@ class ModelCard:
             raise ModelError(f"Model card {path}: band {list(card.band)} must hold the threshold {card.threshold}")
         return card
 
+    def is_own_threshold(self, threshold: float | None) -> bool:
+        """`threshold` is the card's (None, or the same to the slider's step of 0.001)."""
+        return threshold is None or abs(float(threshold) - self.threshold) < THRESHOLD_STEP / 2
+
     def band_at(self, threshold: float | None = None) -> tuple[float, float]:
-        """The inconclusive band in force at `threshold` (default: the card's). When the app's slider moves the
-        threshold, the band moves with it keeping its width on each side, clipped to 0-1: moving the threshold
-        trades false alarms for misses, it does not make the model more or less sure near its cut."""
-        low, high = self.band or (self.threshold, self.threshold)
-        if threshold is None or threshold == self.threshold:  # exactly the card's, not off by a rounding
-            return low, high
-        t = float(threshold)
-        return max(0.0, t - (self.threshold - low)), min(1.0, t + (high - self.threshold))
+        """The inconclusive band in force at `threshold` (default: the card's). The band is the card's, fixed: the
+        scores where the model's calls were wrong too often on Validation (calibration.fit_band, fitted around
+        the card's threshold). At the card's threshold, scores inside it are called inconclusive. A threshold of
+        the user's own (the app's slider, the CLI's --threshold) is a decision the user made: every score gets a
+        call by it (low = high = the threshold), never "inconclusive" for a score it decided (issue 38: moved to
+        0.40, a face at 0.418 was "inconclusive" though above it). `unsure` still says when a score lies in the
+        card's band."""
+        if self.is_own_threshold(threshold):
+            return self.band or (self.threshold, self.threshold)
+        return float(threshold), float(threshold)
+
+    def unsure(self, p: float | None) -> bool:
+        """p lies inside the card's band: the model's call there was wrong too often on Validation."""
+        return p is not None and bool(self.band) and self.band[0] <= p < self.band[1]
 
     def call(self, p: float, threshold: float | None = None) -> str:
         """likely_real / inconclusive / likely_fake for the fake probability p (results.call_for)."""

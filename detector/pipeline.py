@@ -14,7 +14,7 @@ from .colour import is_black_and_white
 from .decode import kind_of, load_image, prefetch, probe_video, sample_frames
 from .errors import InputError
 from .evidence import read_evidence
-from .faces import Face, FaceDetector, shrink
+from .faces import DETECT_MAX_SIDE, SMALLEST_FACE, Face, FaceDetector, shrink
 from .model import load_classifier
 from .preprocess import crop_face
 from .results import AnalysisResult, FaceResult, FrameResult, PersonResult, call_for, unfamiliar_summary, verdict_for
@@ -37,8 +37,10 @@ CLOSE_UP_MIN_STD = 12.0  # grey-level spread: a flat or nearly blank picture is 
 SMALL_FACE_SIDE = 48
 WHOLE_IMAGE_MESSAGE = ("No face was detected, but the picture looks like a face close-up, so the whole picture "
                        "was scored as one face. If it is not a face, ignore this verdict.")
-NO_FACE_ADVICE = (" Faces smaller than about 40 pixels, turned far to the side or mostly hidden are missed. "
-                  "Try a picture where the face is larger and more frontal, or a closer crop around the face.")
+FACE_SIZE_NOTE = (f"Faces narrower than about {SMALLEST_FACE} pixels (in a picture {DETECT_MAX_SIDE} pixels on its long "
+                  "side; in a larger one, in proportion), turned far to the side or mostly hidden are missed.")
+NO_FACE_ADVICE = (f" {FACE_SIZE_NOTE} Try a picture where the face is larger and more frontal, or a closer crop "
+                  "around the face.")
 
 
 def looks_like_face_crop(image: np.ndarray) -> bool:
@@ -63,7 +65,7 @@ def _kept_crop(image: np.ndarray, box) -> np.ndarray:
 
 class Detector:
     def __init__(self, model: str | None = None, models_dir: str | os.PathLike | None = None,
-                 detect_max_side: int = 640, min_face_confidence: float = 0.8):
+                 detect_max_side: int = DETECT_MAX_SIDE, min_face_confidence: float = 0.8):
         self.classifier = load_classifier(model, models_dir)
         self.faces = FaceDetector(max_side=detect_max_side, min_confidence=min_face_confidence)
 

@@ -48,8 +48,8 @@ def black_and_white_warning(result, card) -> str | None:
     return black_and_white_note(card.info) if result.black_and_white and result.faces and card is not None else None
 
 
-def band_text(result) -> str:
-    low, high = result.band
+def band_text(result_or_band) -> str:
+    low, high = getattr(result_or_band, "band", result_or_band)
     return f"{100 * low:.1f}% to {100 * high:.1f}% fake probability"
 
 
@@ -57,12 +57,34 @@ def inconclusive_advice(result) -> str:
     return INCONCLUSIVE_ADVICE.format(band=band_text(result))
 
 
-def threshold_note(result) -> str:
-    """Which probabilities get which call, in words (the page's caption and the report's note)."""
+# How the threshold and the band go together, in one sentence (the app's sidebar, the CLI's help).
+THRESHOLD_AND_BAND = ("The threshold is the line between fake and real. At the model's own threshold, scores in its "
+                      "unsure band (where its calls on validation data were wrong too often) are called inconclusive; "
+                      "at a threshold of your own, your line calls every face, and one in that band is marked unsure.")
+UNSURE_MARK = "in the model's unsure band"  # beside a face's call that a user's threshold decided inside the band
+
+
+def threshold_note(result, card=None) -> str:
+    """Which probabilities get which call, in words (the page's caption and the report's note). `card`: the
+    model's, to say when the threshold in force is the user's own rather than the model's."""
     note = f"Called fake at or above {100 * result.threshold:.1f}% (threshold {result.threshold:.4f})."
     if result.band and result.band[0] < result.band[1]:
         note += f" Inconclusive from {band_text(result)}."
+    elif card is not None and not card.is_own_threshold(result.threshold):
+        note += f" Your threshold, not the model's ({card.threshold:.4f})"
+        note += (f": it calls every face; the model's unsure band is {band_text(card.band)}." if card.band else ".")
     return note
+
+
+def unsure_note(result, card) -> str | None:
+    """For a verdict a user's own threshold decided although its score lies in the model's unsure band."""
+    if card is None or result.call not in ("likely_fake", "likely_real") or not card.unsure(result.fake_probability):
+        return None
+    if card.is_own_threshold(result.threshold):
+        return None
+    return (f"Your threshold decided this one. Its score lies in the model's unsure band ({band_text(card.band)}), "
+            "where its calls on validation data were wrong too often: at the model's own threshold it would be "
+            "called inconclusive.")
 
 
 def shows_fake_map(face) -> bool:
@@ -151,9 +173,10 @@ def _report_faces(result) -> list[int]:
                   key=lambda i: (frames.index(result.faces[i].frame), i))[:MAX_FACES]
 
 
-def timeline_svg(result, width: int = 640, height: int = 200) -> str:
+def timeline_svg(result, width: int = 640, height: int = 200, band=None) -> str:
     """Fake probability over time, one line per person (broken where the person was not seen), the threshold
-    dashed red, the inconclusive band shaded: a small inline SVG."""
+    dashed red, the model's unsure band (`band`, default the one in force) shaded: a small inline SVG."""
+    band = band or result.band
     left, right, top, bottom = 40, 10, 10, 30
     t_max = max([result.duration_s or 0] + [fr.time_s for fr in result.frames]) or 1.0
 
@@ -164,8 +187,8 @@ def timeline_svg(result, width: int = 640, height: int = 200) -> str:
              f'aria-label="fake probability over time">',
              f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
              'fill="none" stroke="#999"/>']
-    if result.band and result.band[0] < result.band[1]:
-        (_, y_high), (_, y_low) = xy(0, result.band[1]), xy(0, result.band[0])
+    if band and band[0] < band[1]:
+        (_, y_high), (_, y_low) = xy(0, band[1]), xy(0, band[0])
         parts.append(f'<rect x="{left}" y="{y_high:.1f}" width="{width - left - right}" '
                      f'height="{y_low - y_high:.1f}" fill="#f5a623" fill-opacity="0.18"/>')
     for p in (0, 0.5, 1):
@@ -221,6 +244,8 @@ def report_html(result, classifier, name: str | None = None) -> str:
            f"<div class='verdict {css_class}'>{e(headline)}</div>"]
     if result.call == "inconclusive":
         out.append(f"<p>{e(inconclusive_advice(result))}</p>")
+    if unsure_note(result, classifier.card):
+        out.append(f"<p>{e(unsure_note(result, classifier.card))}</p>")
     for warning in (unfamiliar_warning(result), black_and_white_warning(result, classifier.card)):
         if warning:
             out.append(f"<p class='unfamiliar'>&#9888; {e(warning)}</p>")
@@ -230,7 +255,7 @@ def report_html(result, classifier, name: str | None = None) -> str:
     if result.message:
         out.append(f"<p>{e(result.message)}</p>")
     if result.threshold is not None:
-        out.append(f"<p class='note'>{e(threshold_note(result))} A probability, not proof.</p>")
+        out.append(f"<p class='note'>{e(threshold_note(result, classifier.card))} A probability, not proof.</p>")
 
     art = result.artifacts
     if result.kind == "image" and "image" in art and result.faces:
@@ -243,7 +268,7 @@ def report_html(result, classifier, name: str | None = None) -> str:
                    f"{len(result.frames)} frames analysed, strategy {e(result.strategy or '')}. "
                    f"{faces_seen(result)}</p>")
         if result.faces:
-            out.append(timeline_svg(result))
+            out.append(timeline_svg(result, band=classifier.card.band))
             out.append("<table><tr><th>person</th><th>fake probability</th><th>call</th><th>seen in</th>"
                        "<th>counted</th></tr>" + "".join(
                            f"<tr><td>{p.person + 1}</td><td>{_pct(p.fake_probability)}</td>"

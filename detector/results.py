@@ -53,7 +53,8 @@ class AnalysisResult:
     kind: str | None = None  # "image" | "video"
     model: str | None = None
     threshold: float | None = None
-    band: tuple[float, float] | None = None  # the inconclusive band in force (ModelCard.band_at the threshold)
+    band: tuple[float, float] | None = None  # the inconclusive band in force (ModelCard.band_at: the card's band at
+    # the card's threshold; at a user's own threshold low = high = it, every score called by it)
     unfamiliar: bool | None = None  # at least half the faces are unlike the training faces (None: no OOD stats)
     unfamiliar_share: float | None = None  # share of the faces flagged unfamiliar
     black_and_white: bool | None = None  # no colour (detector.colour); a video: every sampled frame
@@ -75,9 +76,7 @@ class AnalysisResult:
         d = asdict(self)
         d.pop("artifacts")
         if d["provenance"]:  # the threshold in force now: the app re-decides an analysis when its slider moves
-            d["provenance"]["threshold"] = self.threshold
-            if d["provenance"].get("band") is not None and self.band:  # the card's band, moved with the threshold
-                d["provenance"]["band"] = list(self.band)
+            d["provenance"]["threshold"] = self.threshold  # its "band" stays the card's (fixed; ModelCard.band_at)
         return d
 
     def to_json(self, **kw) -> str:

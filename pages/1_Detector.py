@@ -3,14 +3,16 @@ import pandas as pd
 import streamlit as st
 
 from detector.aggregate import DEFAULT_STRATEGY, STRATEGIES
-from detector.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from detector.decode import ACCEPTED_FORMATS
 from detector.errors import InputError
-from detector.pipeline import decide
+from detector.explain import visible
+from detector.pipeline import FACE_SIZE_NOTE, decide
 from detector.provenance import stamp
 from detector.report import report_html, report_json, report_names
 from webui.evidence import credentials_banner, evidence_section
 from webui.resources import analyse_upload, get_detector, model_cards
-from detector.report import CALL_WORDS, faces_seen
+from detector.model import THRESHOLD_STEP
+from detector.report import CALL_WORDS, THRESHOLD_AND_BAND, band_text, faces_seen
 from webui.views import (boxed_image, device_caption, face_gallery, sidebar_nav, timeline_chart, top_frames,
                          verdict_banner)
 
@@ -24,18 +26,21 @@ if not cards:
     st.stop()
 with st.sidebar:
     model_name = st.selectbox("Model", list(cards), help="The first is the default, the best measured one.")
-upload = st.file_uploader(
-    "Upload an image or a video (up to 200 MB)",
-    type=sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
-)
+# No `type=`: Streamlit would refuse another file in the browser with only a red chip (its reason on hover); taken
+# in, it gets the page's plain message (analyse_upload), and the label says what is read.
+upload = st.file_uploader(f"Upload {ACCEPTED_FORMATS}, up to 200 MB")
 with st.sidebar:
     # The key names the upload: a new file starts again at the card's threshold, not at the last file's.
-    # The inconclusive band moves with it, keeping its width each side (ModelCard.band_at).
-    threshold = st.slider("Fake threshold", 0.0, 1.0, float(cards[model_name].threshold), 0.001, format="%.3f",
+    # The band stays the card's; away from the card's threshold, the user's threshold calls every face
+    # (ModelCard.band_at).
+    card = cards[model_name]
+    threshold = st.slider("Fake threshold", 0.0, 1.0, float(card.threshold), THRESHOLD_STEP, format="%.3f",
                           key=f"threshold-{model_name}-{upload.file_id if upload else ''}",
                           help="A face is called fake when its probability is at least this. "
                           "Starts at the model card's threshold (chosen on validation data), unrounded, so the "
                           "page, its report and the command line agree.")
+    st.caption(THRESHOLD_AND_BAND + (f" This model's threshold: {card.threshold:.3f}; its unsure band: "
+                                     f"{band_text(card.band)}." if card.band and card.band[0] < card.band[1] else ""))
     with st.expander("Advanced"):
         strategy = st.selectbox("Video aggregation", list(STRATEGIES), index=list(STRATEGIES).index(DEFAULT_STRATEGY),
                                 help="confident_mean: average the confident frames (DFDC winner); "
@@ -43,7 +48,7 @@ with st.sidebar:
     device_caption()
 
 if upload is None:
-    st.info("Drop a photo (jpg, png, webp, bmp) or a video (mp4, mov, avi, webm, mkv) above.")
+    st.info(f"Drop {ACCEPTED_FORMATS} above. {FACE_SIZE_NOTE}")
     st.stop()
 # Only now: the uploader is usable while the model loads (or is warmed up) on a cold server.
 detector = get_detector(model_name)
@@ -106,9 +111,10 @@ else:
                f"Analysed in {sum(result.timings.values()):.1f} s.")
     if result.faces:
         st.subheader("Fake probability over time")
-        st.altair_chart(timeline_chart(result), width="stretch")
-        st.caption("Dashed red line: the threshold; orange band: inconclusive. Each line is one person followed "
-                   "through the sampled frames; a gap is where that person was not seen.")
+        st.altair_chart(timeline_chart(result, band=detector.card.band), width="stretch")
+        st.caption("Dashed red line: the threshold; orange band: the model's unsure band (inconclusive at its own "
+                   "threshold). Each line is one person followed through the sampled frames; a gap is where that "
+                   "person was not seen.")
         st.dataframe(pd.DataFrame([{"person": p.person + 1, "fake probability": round(p.fake_probability, 3),
                                     "call": CALL_WORDS[p.call], "counted": p.counted,
                                     "seen in": f"{p.n_faces} of {len(result.frames)} frames"}
@@ -120,8 +126,10 @@ else:
             thumb = result.artifacts["frames"][fr.frame]
             left, right = st.columns([3, 2])
             with left:
-                boxed_image(thumb, faces, threshold, scale=thumb.shape[1] / result.width,
-                            caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})")
+                shown = visible(thumb)  # a dim room's frame, brightened so the face can be seen (display only)
+                boxed_image(shown, faces, threshold, scale=thumb.shape[1] / result.width,
+                            caption=f"t = {fr.time_s:.1f} s (frame {fr.frame})"
+                            + (", brightened for display" if shown is not thumb else ""))
             with right:
                 face_gallery(detector, result, idx, columns=2)
 

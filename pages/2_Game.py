@@ -6,7 +6,7 @@ from detector.errors import InputError
 from webui.deck import DeckError
 from webui.game import answer, new_game, next_round
 from webui.resources import game_deck, get_detector, model_cards
-from webui.views import face_gallery, sidebar_nav
+from webui.views import doubt_warnings, face_gallery, sidebar_nav
 
 ROUNDS = 10
 QUESTION_WIDTH = 320  # px; the reveal's heatmap is drawn at the same size
@@ -91,6 +91,7 @@ else:
         if result.call == "inconclusive" else "The model "
     st.markdown(f"{unsure}said **{model_says}** ({100 * result.fake_probability:.0f}% fake): "
                 f"{'right' if model_says == truth else 'wrong'}.")
+    doubt_warnings(result, detector.card)  # as on the Detector page: a grey or unfamiliar face's score is in doubt
     face_gallery(detector, result, range(len(result.faces)), columns=1, width=QUESTION_WIDTH)
 st.button("Next round" if game["i"] + 1 < n else "See the result", key="next", on_click=next_round, args=(game,),
           type="primary")

@@ -121,5 +121,31 @@ def test_unsupported_type_is_refused_before_analysis():
     from detector.errors import InputError
     from webui.resources import analyse_upload
 
-    with pytest.raises(InputError, match="Unsupported file type"):
+    with pytest.raises(InputError, match=r"Unsupported file type \(\.exe\)"):
         analyse_upload(None, "notes.exe", b"MZ")
+
+
+def test_page_and_readme_promise_the_same_formats_and_smallest_face(app_env):
+    """Issue 38: the empty page's hint, the uploader and README said different things; all read detector's constants."""
+    from detector.decode import ACCEPTED_FORMATS
+    from detector.faces import SMALLEST_FACE
+
+    at = detector_page().run()
+    assert not at.exception
+    hint = at.info[0].value
+    assert ACCEPTED_FORMATS in hint and f"about {SMALLEST_FACE} pixels" in hint
+    assert ACCEPTED_FORMATS in at.file_uploader[0].label
+    readme = (ROOT / "README.md").read_text()
+    assert ACCEPTED_FORMATS in readme and f"Faces under ~{SMALLEST_FACE} px in a 640 px picture" in readme
+
+
+def test_detector_says_in_words_why_a_file_type_is_refused(app_env):
+    """Issue 38: any file is taken in (the uploader's own refusal was a red chip with its reason on hover) and the
+    page says in words what it reads."""
+    from detector.decode import ACCEPTED_FORMATS
+
+    at = detector_page().run()
+    at.file_uploader[0].set_value(("notes.txt", b"hello", "text/plain")).run()
+    assert not at.exception
+    message = "\n".join(e.value for e in at.error)
+    assert "Unsupported file type (.txt)" in message and ACCEPTED_FORMATS in message

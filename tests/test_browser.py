@@ -19,7 +19,7 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 @pytest.fixture(scope="module")
 def server(tiny_models_dir, tmp_path_factory):
     """No DEEPFAKE_GAME_DECK: the Game must play with the deck the repository ships (data/game_deck), as on a
-    fresh clone with no ../shared beside it."""
+    fresh clone with no ../shared beside it. Served as `./run.sh app` serves (webui.launch); `.log`: its output."""
     from bench.server import streamlit_server
 
     assert "DEEPFAKE_GAME_DECK" not in os.environ
@@ -28,6 +28,15 @@ def server(tiny_models_dir, tmp_path_factory):
     with streamlit_server({"DEEPFAKE_MODELS_DIR": str(tiny_models_dir), "TF_CPP_MIN_LOG_LEVEL": None}, log=log) as url:
         url.log = log
         yield url
+
+
+def test_model_warms_up_with_the_server_before_any_visit(server):
+    """Issue 38: the first upload must not wait for the model. No page has been opened yet, and the model is loaded
+    and warmed up all the same (its log line), so the first visitor's photo costs what later ones do."""
+    deadline = time.time() + 180
+    while "Model ready" not in server.log.read_text(errors="replace"):
+        assert time.time() < deadline, server.log.read_text()
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +100,17 @@ def test_signed_upload_shows_what_the_file_says(server, page, signed_jpeg, tmp_p
                             "by a generative AI model.", exact=False).count() == 1
     assert page.get_by_text("fake probability", exact=False).count() >= 1  # the model's score, beside it
     assert page.get_by_text("Absence proves nothing", exact=False).count() == 1
+
+
+def test_refused_file_type_is_said_in_words(server, page, tmp_path):
+    """Issue 38: a .txt got only a red chip in the uploader (its reason on hover); now the page says why, in words."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    page.goto(f"{server}/Detector")
+    page.locator("input[type=file]").set_input_files(str(notes))
+    message = page.get_by_text("Unsupported file type (.txt)", exact=False)
+    message.first.wait_for(timeout=60_000)
+    assert "jpg" in message.first.inner_text() and "mp4" in message.first.inner_text()
 
 
 def test_game_plays_one_round(server, page):

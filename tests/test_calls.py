@@ -56,7 +56,7 @@ def test_fit_band_degenerate_cases():
     assert fit_band([0, 1], [0.2, 0.8], 0.5) == (0.5, 0.5)  # perfectly separated: no inconclusive zone
 
 
-def test_card_band_old_cards_unchanged_and_slider_moves_band(tmp_path):
+def test_card_band_old_cards_unchanged_and_a_users_threshold_calls_every_score(tmp_path):
     from detector.errors import ModelError
     from detector.model import ModelCard
 
@@ -73,8 +73,12 @@ def test_card_band_old_cards_unchanged_and_slider_moves_band(tmp_path):
     assert banded.band_at() == (0.3, 0.6)
     assert [banded.call(p) for p in (0.29, 0.3, 0.59, 0.6)] == ["likely_real", "inconclusive", "inconclusive",
                                                                  "likely_fake"]
-    assert banded.band_at(0.5) == pytest.approx((0.4, 0.7))  # the slider keeps the width each side of the threshold
-    assert banded.band_at(0.05) == pytest.approx((0.0, 0.25)) and banded.band_at(0.9) == pytest.approx((0.8, 1.0))
+    # Issue 38: a threshold of the user's own decides every score (it was a band moved with it, and a score above
+    # the user's threshold could still be "inconclusive"); the card's band stays, fixed, as where the model is unsure.
+    assert banded.band_at(0.5) == (0.5, 0.5) and banded.band_at(0.05) == (0.05, 0.05)
+    assert [banded.call(p, 0.35) for p in (0.34, 0.35, 0.418)] == ["likely_real", "likely_fake", "likely_fake"]
+    assert banded.band_at(0.4004) == (0.3, 0.6)  # the card's own, to the slider's step: its band in force
+    assert [banded.unsure(p) for p in (0.29, 0.3, 0.59, 0.6, None)] == [False, True, True, False, False]
     with pytest.raises(ModelError, match="must hold the threshold"):
         card(band=[0.5, 0.6])
     with pytest.raises(ModelError):
@@ -183,3 +187,21 @@ def test_scan_rows_carry_the_call(tmp_path, unsure_models_dir, astronaut):
     Image.fromarray(astronaut).save(tmp_path / "face.jpg")
     row = ScoreFiles(models_dir=unsure_models_dir)(pa.table({"path": [str(tmp_path / "face.jpg")]})).to_pylist()[0]
     assert row["verdict"] in ("real", "fake") and row["call"] == "inconclusive" and json.loads(row["band"]) == [0, 1]
+
+
+def test_detector_page_threshold_of_your_own_calls_the_face(unsure_env, astronaut):
+    """Issue 38: the card's band is [0, 1] (every score unsure). At the card's threshold: Inconclusive. With the
+    slider moved, the user's threshold calls the face (red or green, never Inconclusive), and the page says the
+    score lies in the model's unsure band; the sidebar says how the two go together."""
+    at = app_page("pages/1_Detector.py").run()
+    at.file_uploader[0].set_value(("astronaut.png", png(astronaut), "image/png")).run()
+    assert "Inconclusive" in "\n".join(w.value for w in at.warning)
+    assert any("line between fake and real" in c.value for c in at.sidebar.caption)
+    for value, headline, colour in ((0.0, "Likely FAKE", "error"), (1.0, "Likely REAL", "success")):
+        at.slider[0].set_value(value).run()
+        assert not at.exception, at.exception
+        assert "Inconclusive" not in "\n".join(w.value for w in at.warning)
+        assert headline in "\n".join(b.value for b in getattr(at, colour))
+        assert any("Your threshold decided this one" in i.value for i in at.info)
+        assert any("in the model's unsure band" in m.value for m in at.markdown if "Face #1" in m.value)
+        assert any("Your threshold, not the model's" in c.value for c in at.caption)

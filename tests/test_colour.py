@@ -117,3 +117,17 @@ def test_home_page_states_the_weakness(monkeypatch, grey_models_dir):
     assert not at.exception
     line = next(m.value for m in at.markdown if "Black-and-white pictures" in m.value)
     assert "37% of dfdc-faces fakes (in colour 73%)" in line
+
+
+def test_game_reveal_warns_on_a_black_and_white_card(monkeypatch, grey_models_dir, astronaut, tmp_path):
+    """Issue 38: the Game's reveal shows the same warning as the Detector page for the same picture."""
+    for label in ("Real", "Fake"):
+        (tmp_path / label).mkdir()
+        Image.fromarray(grey(astronaut)).save(tmp_path / label / f"{label}.jpg")
+    monkeypatch.setenv("DEEPFAKE_MODELS_DIR", str(grey_models_dir))
+    monkeypatch.setenv("DEEPFAKE_GAME_DECK", str(tmp_path))
+    at = app_page("pages/2_Game.py").run()
+    assert not at.exception and not at.warning  # the question alone: nothing revealed yet
+    at.button(key="real").click().run()
+    assert not at.exception, at.exception
+    assert any("misses many more fakes without colour" in w.value for w in at.warning)

@@ -95,3 +95,32 @@ def test_unknown_method_is_refused(detector, face_crop):
 
     with pytest.raises(ValueError, match="unknown heatmap method"):
         heatmap(detector.classifier, face_crop, "saliency")
+
+
+def test_face_cut_by_the_edge_is_boxed_and_labelled_inside_the_picture():
+    """Issue 38: a tight crop's face box reaches outside the picture; it was drawn as one stray line, its label off
+    the picture. Now all four sides are drawn on the picture's edge and the label sits in a band above it."""
+    from types import SimpleNamespace
+
+    from detector.explain import CALL_COLOURS, draw_faces
+
+    image = np.full((224, 224, 3), 128, np.uint8)
+    face = SimpleNamespace(box=(-20.0, -30.0, 250.0, 260.0), fake_probability=0.42, call="inconclusive")
+    out = draw_faces(image, [face], threshold=0.5)
+    band = out.shape[0] - image.shape[0]
+    assert band > 0  # no room above or below the face: the label gets its own band
+    orange = (out == CALL_COLOURS["inconclusive"]).all(axis=-1)
+    picture = orange[band:]
+    for side in (picture[:, 0], picture[:, -1], picture[0], picture[-1]):  # the four sides, on the picture
+        assert side.mean() > 0.9
+    assert orange[:band].any() and (out[:band] == 255).all(axis=-1).any()  # the label: an orange chip, white text
+
+
+def test_dark_crop_is_brightened_under_its_heatmap(face_crop):
+    """A dim frame's face stayed near-black under a blue wash: the overlay brightens it for display."""
+    from detector.explain import overlay
+
+    dark = (face_crop * 0.2).astype(np.uint8)
+    heat = np.zeros(face_crop.shape[:2], np.float32)
+    out = overlay(dark, heat, legend=False)
+    assert out.mean() > 2 * dark.mean() and np.corrcoef(out[..., 0].ravel(), dark[..., 0].ravel())[0, 1] > 0.9

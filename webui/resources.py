@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit import runtime
 
 from detector.bundle import bundle_dir
-from detector.decode import kind_of, load_image
+from detector.decode import ACCEPTED_FORMATS, kind_of, load_image
 from detector.errors import InputError
 from detector.model import ModelCard, available_models, default_models_dir
 from webui.deck import DeckError, configured_deck, deck_name, load_deck
@@ -83,14 +83,34 @@ def warm_up(detector) -> None:
         result = detector.analyse_image(image, name="warm-up")
         if result.faces:
             face_heatmap(detector.classifier, result, 0)
+    warm_up_video(detector, pictures[1])
+    import altair  # noqa: F401  (the first clip's timeline imports it: 1.6 s here)
+
+
+def warm_up_video(detector, frame: np.ndarray) -> None:
+    """A clip's path once (batched detection, tracking, the classifier on a batch): without it the first clip
+    after a start took 22 s and the next ones 16 s (bench/app_latency.py --video, a loaded machine)."""
+    import cv2
+
+    fd, path = tempfile.mkstemp(suffix=".mp4", prefix="warm-up-")
+    os.close(fd)
+    try:
+        out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 25, (frame.shape[1], frame.shape[0]))
+        for i in range(40):
+            out.write(cv2.cvtColor(np.roll(frame, i, axis=1), cv2.COLOR_RGB2BGR))
+        out.release()
+        detector.analyse_video(path, name="warm-up", keep_frames=True)
+    finally:
+        os.remove(path)
 
 
 _warm_up_started = threading.Event()
 
 
 def warm_up_in_background() -> None:
-    """Once per process: load and warm the default model in a thread, started by the server's first script run
-    (this module's import), so it is ready before the first visitor has picked a file. A page that needs it
+    """Once per process: load and warm the default model in a thread, started with the server by webui.launch
+    (`./run.sh app`, `deepfake-app`), else by the server's first script run (this module's import under a bare
+    `streamlit run`), so it is ready before the first visitor has picked a file. A page that needs it
     sooner waits for it (st.cache_resource lets one thread compute a value, the others wait)."""
     if _warm_up_started.is_set() or not available_models(default_models_dir()):
         return
@@ -98,8 +118,14 @@ def warm_up_in_background() -> None:
     models_dir = str(default_models_dir())  # read here: the thread must not depend on later changes to os.environ
 
     def run() -> None:
+        import sys
+        import time
+
+        t = time.perf_counter()
         try:
             _cached_detector(next(iter(available_models(models_dir))), models_dir)
+            # One line in the server log: the operator (and bench/app_latency.py) see when uploads run at full speed.
+            print(f"Model ready ({time.perf_counter() - t:.1f} s to load and warm up).", file=sys.stderr, flush=True)
         except Exception:  # the page that needs the model will show the problem; the server log gets the detail
             logging.getLogger(__name__).exception("warming up the model failed")
 
@@ -124,7 +150,8 @@ def analyse_upload(detector, name: str, data: bytes, progress: Callable[[int, in
     fixed-extension name, never the user's) that is removed afterwards. Raises InputError."""
     kind = kind_of(name)
     if kind is None:
-        raise InputError("Unsupported file type. Upload an image (jpg, png, webp, bmp) or a video (mp4, mov, avi, webm, mkv).")
+        ext = os.path.splitext(name)[1].lower()
+        raise InputError(f"Unsupported file type ({ext or 'no extension'}): the detector reads {ACCEPTED_FORMATS}.")
     if kind == "image":
         return detector.analyse_image(data, name=name)
     suffix = os.path.splitext(name)[1].lower()  # from the allow-list above
