@@ -74,7 +74,7 @@ def test_video_full_path(detector, face_video):
     assert r.fake_probability == pytest.approx(r.persons[0].fake_probability)
     assert set(r.strategy_scores) == {"mean", "max_face_mean", "confident_mean"}
     assert r.strategy_scores[r.strategy] == r.fake_probability  # the same rule as the reported score
-    assert set(r.timings) == {"decode", "detect", "classify", "aggregate"}
+    assert set(r.timings) == {"decode", "detect", "classify", "aggregate", "evidence"}
     assert len(r.artifacts["frames"]) == 8
     json.loads(r.to_json())
 
