@@ -88,6 +88,11 @@ def parse_args(argv=None):
     p.add_argument("--soften-reals", type=float, default=0.0,
                    help="share of real crops (only reals) down-scaled or blurred before --augment, so overall "
                         "softness stops meaning fake (training/augment.py soften_real)" + d)
+    p.add_argument("--pair-colour", type=float, default=0.0,
+                   help="share of real/fake pairs given one identical colour change (black and white, saturation, "
+                        "tone), so colour carries no label (training/augment.py pair_colour)" + d)
+    p.add_argument("--match-colour", action="store_true",
+                   help="give each fake its pair's real's colour mean and spread before augmenting (pairs sources)")
     p.add_argument("--mask-loss", type=float, default=0.0,
                    help="weight of a second task while training: mark where each fake differs from its own real "
                         "(training/masks.py); the served model is the classifier alone; 0 disables" + d)

@@ -211,6 +211,33 @@ def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     assert np.abs(same.astype(int) - img.astype(int)).mean() < 1
 
 
+def test_pair_colour_changes_a_real_and_its_fake_alike():
+    """`--pair-colour`: both images of a pair get one colour change (identical images stay identical, and
+    black and white comes to both or neither); `--match-colour`: the fake takes its real's colour mean and spread."""
+    import tensorflow as tf
+
+    from training import augment
+
+    tf.random.set_seed(0)
+    rng = np.random.default_rng(0)
+    img = np.clip(rng.normal(120, 30, (224, 224, 3)) * [1.0, 0.8, 0.6], 0, 255).astype(np.uint8)
+    twins = tf.constant(np.stack([img, img]))
+    changed = grey = 0
+    for _ in range(40):
+        out = augment.pair_colour(twins, 1.0, match=False).numpy()
+        assert out.shape == (2, 224, 224, 3) and out.dtype == np.uint8
+        assert np.array_equal(out[0], out[1])
+        changed += np.abs(out[0].astype(int) - img).mean() > 2
+        grey += np.ptp(out[0].astype(int), axis=2).max() <= 1
+    assert changed >= 30 and 2 <= grey <= 20
+    vivid = np.clip(img.astype(float) * [1.3, 1.0, 0.5] + 20, 0, 255).astype(np.uint8)  # a more colourful "fake"
+    out = augment.pair_colour(tf.constant(np.stack([img, vivid])), 0.0, match=True).numpy().astype(float)
+    real_mean, fake_mean = img.reshape(-1, 3).mean(0), vivid.reshape(-1, 3).mean(0)
+    assert np.abs(out[1].reshape(-1, 3).mean(0) - real_mean).max() < 2 < np.abs(fake_mean - real_mean).max()
+    assert np.abs(out[1].reshape(-1, 3).std(0) - img.reshape(-1, 3).std(0)).max() < 3
+    assert np.array_equal(out[0], img)  # the real is left as it was
+
+
 def test_camera_augmentation_varies_white_balance_sharpness_and_colour():
     """`--augment camera`'s own part: some crops come out black and white, some with another white balance,
     some sharper; shapes and dtype unchanged."""
@@ -261,7 +288,7 @@ def test_soften_reals_blurs_only_the_real_of_each_training_pair(tmp_path):
 
     files = [sharpness(Image.open(p)) for pair in pairs for p in pair]
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=224, augment="none", framing_jitter=0.0, soften_reals=0.5, no_pairs=False,
+    args = argparse.Namespace(input_size=224, augment="none", framing_jitter=0.0, soften_reals=0.5, pair_colour=0.0, match_colour=False, no_pairs=False,
                               batch_size=2)
     softened = 0
     for x, y in train_dataset([Source("tiny", "pairs", pairs)], args, seed=0).take(40):
@@ -303,7 +330,7 @@ def test_augment_source_gives_one_source_its_own_level(tmp_path):
         return best[1], bool(np.abs(out - best[2]).max() < 1.0)
 
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=224, augment="degrade", framing_jitter=0.0, soften_reals=0.0, no_pairs=False,
+    args = argparse.Namespace(input_size=224, augment="degrade", framing_jitter=0.0, soften_reals=0.0, pair_colour=0.0, match_colour=False, no_pairs=False,
                               batch_size=2)
     seen = {"plain": [], "degraded": []}
     for x, _ in train_dataset(sources, args, seed=0).take(60):
@@ -342,7 +369,7 @@ def test_mask_targets_mark_where_a_fake_differs_and_move_with_its_flip(tmp_path)
     fakes = {"aligned": fake, "unrelated": other_fake, "sbi": blend_real}
 
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.0, soften_reals=0.0, no_pairs=False,
+    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.0, soften_reals=0.0, pair_colour=0.0, match_colour=False, no_pairs=False,
                               batch_size=2)  # one pair per batch
     seen = []
     for x, y in train_dataset(sources, args, seed=0, mask_cells=5).take(40):
@@ -381,7 +408,7 @@ def test_a_fakes_mask_target_takes_its_own_framing_jitter(tmp_path):
         Image.fromarray(img).save(tmp_path / f"{name}.png")
     unmoved = mask_target(tf.constant((fake[..., :1] > 130).astype(np.uint8) * 255), 1.0, 5).numpy()[..., 0]
     tf.random.set_seed(0)
-    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.06, soften_reals=0.0, no_pairs=False,
+    args = argparse.Namespace(input_size=160, augment="none", framing_jitter=0.06, soften_reals=0.0, pair_colour=0.0, match_colour=False, no_pairs=False,
                               batch_size=2)
     moved = 0.0
     for x, y in train_dataset([Source("grey", "pairs", [(str(tmp_path / "real.png"), str(tmp_path / "fake.png"))])],

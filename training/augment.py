@@ -77,6 +77,40 @@ def soften_real(img, p: float):
     return tf.cond(tf.random.uniform([]) < p, lambda: soften(img), lambda: img)
 
 
+def pair_colour(pair, p: float, match: bool):
+    """A real and its fake (a [2, H, W, 3] uint8 pair) given one colour change together, so colour carries no
+    label: with `match`, the fake first takes its real's per-channel mean and spread (a GAN face drawn in
+    FFHQ's colours beside a duller real photo loses that difference; a twin's changes little); then, with
+    probability p, both get the *same* change: black and white (a fifth of them), or one saturation (x0.4-1.6),
+    brightness, contrast and white balance. Colourfulness read as fakeness is what called sharp real portraits
+    fake (`bench/real_photo_cues.py`); per-image colour jitter keeps the classes' colour gap, this closes it."""
+    import tensorflow as tf
+
+    x = tf.cast(pair, tf.float32)
+    if match:
+        mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        std = tf.sqrt(var) + 1.0
+        x = tf.stack([x[0], (x[1] - mean[1]) / std[1] * std[0] + mean[0]])
+    x = tf.clip_by_value(x, 0, 255) / 255.0
+
+    def shared(x):
+        def grey(x):
+            return tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(x))
+
+        def tone(x):
+            x = tf.image.adjust_saturation(x, tf.random.uniform([], 0.4, 1.6))
+            x = tf.image.adjust_brightness(x, tf.random.uniform([], -0.12, 0.12))
+            x = tf.image.adjust_contrast(x, tf.random.uniform([], 0.75, 1.25))
+            gains = tf.random.uniform([3], 0.88, 1.12)
+            return x * (gains / tf.reduce_mean(gains))
+
+        return tf.cond(tf.random.uniform([]) < 0.2, lambda: grey(x), lambda: tone(x))
+
+    if p > 0:
+        x = tf.cond(tf.random.uniform([]) < p, lambda: shared(x), lambda: x)
+    return tf.cast(tf.round(tf.clip_by_value(x, 0, 1) * 255.0), tf.uint8)
+
+
 def _down_up(x, low: float, high: float):
     """Shrink a crop to a random low..high of its side (area) and back: the resolution an upload lost."""
     import tensorflow as tf

@@ -11,7 +11,7 @@ import numpy as np
 from data_prep.dataset import find_split, read_pairs
 from detector.preprocess import resize_for_model
 
-from .augment import LEVELS, _appearance, _augment, _geometry, soften_real
+from .augment import LEVELS, _appearance, _augment, _geometry, pair_colour, soften_real
 from .crops import read_crop
 
 
@@ -57,6 +57,14 @@ def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
     from . import masks
 
     size, jitter, soften = args.input_size, args.framing_jitter, args.soften_reals
+    colour_p, match = args.pair_colour, args.match_colour
+
+    def pairs_of(src, i):  # a self-blend has its real's colours already
+        stream = _pair_stream(src, seed + i)
+        if colour_p > 0 or (match and src.kind == "pairs"):
+            stream = stream.map(lambda pair: pair_colour(pair, colour_p, match and src.kind == "pairs"),
+                                num_parallel_calls=tf.data.AUTOTUNE)
+        return stream
 
     def augmented(src, i):  # each source at its own augmentation level, the same for real and fake
         level = src.augment or args.augment
@@ -69,8 +77,8 @@ def train_dataset(sources: list[Source], args, seed: int, mask_cells: int = 0):
             return crops, tf.stack([masks.nowhere(mask_cells), masks.mask_target(fake_and_mask[..., 3:], weight, mask_cells)])
 
         if mask_cells:
-            return _pair_stream(src, seed + i).map(pair_with_mask, num_parallel_calls=tf.data.AUTOTUNE)
-        return _pair_stream(src, seed + i).map(
+            return pairs_of(src, i).map(pair_with_mask, num_parallel_calls=tf.data.AUTOTUNE)
+        return pairs_of(src, i).map(
             lambda pair: tf.stack([real_crop(pair[0]), _augment(pair[1], level, jitter)]),
             num_parallel_calls=tf.data.AUTOTUNE)
 
