@@ -38,13 +38,13 @@ def test_signed_jpeg_is_valid_but_untrusted_and_says_generated(signed_jpeg, tmp_
 
 
 def test_a_trust_list_makes_the_signer_trusted(signed_jpeg, c2pa_credentials, tmp_path, monkeypatch):
-    import detector.evidence as evidence
+    from detector.evidence import credentials
 
     (tmp_path / "anchors.pem").write_bytes(c2pa_credentials[0].split(b"-----END CERTIFICATE-----\n", 1)[1])  # the CA
-    monkeypatch.setenv(evidence.TRUST_ANCHORS_ENV, str(tmp_path / "anchors.pem"))
-    monkeypatch.setattr(evidence, "_context", None)
+    monkeypatch.setenv(credentials.TRUST_ANCHORS_ENV, str(tmp_path / "anchors.pem"))
+    monkeypatch.setattr(credentials, "_context", None)
     ev = read_evidence(signed_jpeg, "x.jpg", kind="image")
-    monkeypatch.setattr(evidence, "_context", None)  # the next reads: no trust list again
+    monkeypatch.setattr(credentials, "_context", None)  # the next reads: no trust list again
     assert ev["credentials"] == "trusted" and ev["validation_failures"] == []
     assert _strong(ev)[0].startswith("Signed Content Credentials (signature valid, signer on a trust list) say:")
 
