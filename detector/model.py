@@ -106,6 +106,31 @@ def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:
     return {n: found[n] for n in defaults + [n for n in found if n not in defaults]}
 
 
+def load_keras_model(path: Path | str):
+    """`keras.saving.load_model(path, compile=False, safe_mode=True)`, each variable created holding its saved value.
+
+    Keras builds every layer with its variables filled by their initialisers (random kernels, zeros, ones: one
+    eager op each), then overwrites them with the file's weights (another op each): ~500 ops a cold process pays
+    for, ~0.5-0.9 s of CPU of a 2 s load (`python bench/cli_cold.py --load`, docs/performance.md). In a
+    StatelessScope Keras defers creating the variables and records the weights it assigns instead; each variable
+    is then created once from its recorded value. The same arrays, so the same results to the last bit
+    (tests/test_model.py compares every weight with a plain load). Variables the file does not hold (the dropout
+    seed's state, random at every load anyway) get their own initialiser, as in a plain load."""
+    import keras
+    from keras.src.backend.common.variables import initialize_all_variables
+
+    try:
+        with keras.StatelessScope(initialize_variables=False) as loaded:
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        for variable in model.variables:
+            value = loaded.get_current_value(variable)
+            if value is not None:
+                variable._initializer = lambda shape, dtype, value=value: value  # private: no public way to defer
+    finally:  # what StatelessScope does on exit (this thread's deferred variables; a refused file's too)
+        initialize_all_variables()
+    return model
+
+
 class Classifier:
     """A loaded model + card (+ its OOD stats, if fitted). `score` runs batches through one traced tf.function
     (not model.predict, which costs ~200 ms per call), on the GPU when TensorFlow sees one. With OOD stats the
@@ -124,7 +149,7 @@ class Classifier:
         self.batch_size = batch_size
         try:
             with tf.device(self.device):
-                self.model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
+                self.model = load_keras_model(model_path)
         except Exception as e:  # keras raises many types for a bad file
             raise ModelError(f"Model {model_path} cannot be loaded safely: {e}") from None
         shape = tuple(self.model.input_shape[1:])
