@@ -26,6 +26,7 @@ from .errors import ModelError
 from .ood import OOD_LAYER, OodStats, load_stats
 from .preprocess import resize_for_model
 from .results import call_for
+from .weights import load_keras_model
 
 MODELS_DIR = bundle_dir() / "models"  # the checkout's models/, or the copy inside an installed wheel
 THRESHOLD_STEP = 0.001  # the app's threshold slider
@@ -104,41 +105,6 @@ def available_models(models_dir: Path | str = MODELS_DIR) -> dict[str, Path]:
             found[card_path.stem] = card_path.with_suffix(".keras")
     defaults = [n for n, p in found.items() if ModelCard.load(p.with_suffix(".json")).default]
     return {n: found[n] for n in defaults + [n for n in found if n not in defaults]}
-
-
-def load_keras_model(path: Path | str):
-    """`keras.saving.load_model(path, compile=False, safe_mode=True)`, each variable created holding its saved value.
-
-    Keras builds every layer with its variables filled by their initialisers (random kernels, zeros, ones: one
-    eager op each), then overwrites them with the file's weights (another op each): ~500 ops a cold process pays
-    for, ~0.5-0.9 s of CPU of a 2 s load (`python bench/cli_cold.py --load`, docs/performance.md). In a
-    StatelessScope Keras defers creating the variables and records the weights it assigns instead; each variable
-    is then created once from its recorded value. The same arrays, so the same results to the last bit
-    (tests/test_model.py compares every weight with a plain load). Variables the file does not hold (the dropout
-    seed's state, random at every load anyway) get their own initialiser, as in a plain load."""
-    import keras
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.variables import initialize_all_variables
-    from keras.src.saving import saving_lib
-
-    # Keras 3.15 caches the attributes its weight walk skips for each kind of object under one key and looks for
-    # them under another ("saving_attr_skipset_" / "_skiplist_"), so it builds a throwaway Layer and lists its
-    # attributes again for each of the model's 146 layers: ~0.1-0.4 s of CPU. Filled once under the key it reads,
-    # the same sets, so the same walk.
-    for kind in ("Layer", "Functional", "Operation"):
-        key = f"saving_attr_skiplist_{kind}"
-        if global_state.get_global_attribute(key) is None:
-            global_state.set_global_attribute(key, saving_lib.get_attr_skipset(kind))
-    try:
-        with keras.StatelessScope(initialize_variables=False) as loaded:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        for variable in model.variables:
-            value = loaded.get_current_value(variable)
-            if value is not None:
-                variable._initializer = lambda shape, dtype, value=value: value  # private: no public way to defer
-    finally:  # what StatelessScope does on exit (this thread's deferred variables; a refused file's too)
-        initialize_all_variables()
-    return model
 
 
 class Classifier:
