@@ -74,7 +74,10 @@ def child(photo: str, root: str) -> None:
 
         setattr(owner, attr, wrapper)
 
-    timed(keras.saving, "load_model", "model: load weights (keras.saving.load_model)")
+    if hasattr(model, "load_keras_model"):  # detector.weights' load: Keras' load_model, variables made once
+        timed(model, "load_keras_model", "model: load weights (keras.saving.load_model)")
+    else:
+        timed(keras.saving, "load_model", "model: load weights (keras.saving.load_model)")
     timed(model, "load_stats", "model: OOD statistics (.ood.npz)")
     timed(mtcnn, "MTCNN", "MTCNN: build (its three networks)")
     timed(faces.FaceDetector, "detect_with_retry", "first photo: face detection (trace + run)")

@@ -8,6 +8,7 @@ import numpy as np
 
 from .device import tf_device
 from .tracks import iou
+from .weights import created_from_assigned_values
 
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 # The input each of mtcnn 1.0.0's networks takes: any batch; PNet, fully convolutional, any picture size.
@@ -72,7 +73,8 @@ class FaceDetector:
         self.min_confidence = min_confidence
         self.batch_size = batch_size
         device = tf_device()[0].lstrip("/")
-        self._mtcnn = MTCNN(device=device)
+        with created_from_assigned_values():  # each network's variables made with its weights (detector.weights)
+            self._mtcnn = MTCNN(device=device)
         # mtcnn calls its three Keras networks eagerly, layer by layer. One traced graph per network finds the
         # same boxes 1.5-4x faster (`python bench/mtcnn_graph.py`). The stages keep the network in `_model`; they
         # have no setter. Each is traced once, for every batch size and (PNet) every pyramid level's size: left to

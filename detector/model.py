@@ -26,6 +26,7 @@ from .errors import ModelError
 from .ood import OOD_LAYER, OodStats, load_stats
 from .preprocess import resize_for_model
 from .results import call_for
+from .weights import load_keras_model
 
 MODELS_DIR = bundle_dir() / "models"  # the checkout's models/, or the copy inside an installed wheel
 THRESHOLD_STEP = 0.001  # the app's threshold slider
@@ -124,7 +125,7 @@ class Classifier:
         self.batch_size = batch_size
         try:
             with tf.device(self.device):
-                self.model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
+                self.model = load_keras_model(model_path)
         except Exception as e:  # keras raises many types for a bad file
             raise ModelError(f"Model {model_path} cannot be loaded safely: {e}") from None
         shape = tuple(self.model.input_shape[1:])

@@ -225,3 +225,30 @@ def test_mtcnn_networks_trace_once_and_find_what_shape_by_shape_tracing_found(de
     shape_by_shape = faces.FaceDetector()
     assert found == [shape_by_shape.detect([p]) for p in pictures] + [shape_by_shape.detect(pictures[:1] * 3)]
     assert all(fs[0] for fs in found)  # a face in each, so boxes were compared
+
+
+def test_model_loads_its_saved_weights_as_a_plain_keras_load_does(tiny_models_dir, astronaut):
+    """weights.load_keras_model creates each variable from the file's value (no initialiser, then assign): every
+    weight equal to keras.saving.load_model's, bit for bit, and so the scores."""
+    import keras
+
+    from detector.weights import load_keras_model
+
+    path = tiny_models_dir / "tiny.keras"
+    fast, plain = load_keras_model(path), keras.saving.load_model(path, compile=False, safe_mode=True)
+    saved = [(v.path, v.numpy()) for v in plain.variables if "seed_generator" not in v.path]  # random at each load
+    ours = [(v.path, v.numpy()) for v in fast.variables if "seed_generator" not in v.path]
+    assert len(ours) == len(saved) > 100
+    assert all(a == b and x.dtype == y.dtype and np.array_equal(x, y) for (a, x), (b, y) in zip(ours, saved))
+    crop = np.asarray(astronaut[:64, 200:264], np.float32)[None]
+    assert np.array_equal(fast(crop, training=False).numpy(), plain(crop, training=False).numpy())
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+
+
+def test_mtcnn_networks_hold_their_shipped_weights(detector):
+    """FaceDetector builds MTCNN inside weights.created_from_assigned_values: the same weights as mtcnn as shipped."""
+    from mtcnn import MTCNN
+
+    shipped = [v.numpy() for s in MTCNN(device="CPU:0").stages for v in s._model.variables]
+    ours = [v.numpy() for s in detector.faces._mtcnn._stages for v in s.stage._model.python_function.variables]
+    assert len(ours) == len(shipped) == 50 and all(np.array_equal(a, b) for a, b in zip(ours, shipped))
