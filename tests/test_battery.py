@@ -1,12 +1,9 @@
 """Issue #6's bad-input battery through the detector and the CLI: a specific outcome for every case."""
 import json
-import subprocess
-import sys
 
 import pytest
 
 from bench.battery import check, make_battery
-from conftest import ROOT
 from helpers import app_page
 
 
@@ -26,14 +23,17 @@ def test_battery_through_the_detector(detector, battery):
     assert not bad, "\n".join(bad)
 
 
-def test_battery_through_the_cli(tiny_models_dir, battery):
+def test_battery_through_the_cli(tiny_models_dir, battery, capsys):
+    """The CLI's main in this process (the CLI as a subprocess is tests/test_cli.py's): a cold process cost 10 s."""
+    from detector.cli import main
+
     folder, cases = battery
     explicit = [str(folder / n) for n, _, _ in cases]  # .wav is not media by extension: pass every file by name
-    p = subprocess.run([sys.executable, "-m", "detector", *explicit, "--models-dir", str(tiny_models_dir),
-                        "--frames", "8", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    code = main([*explicit, "--models-dir", str(tiny_models_dir), "--frames", "8", "--no-progress"])
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == len(cases)  # every file got its line: the scan went on after each failure
-    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert code == 1 and "Traceback" not in err
     for row, (name, _, expected) in zip(rows, cases):
         assert row["path"].endswith(name)
         if expected.startswith("error:"):

@@ -2,15 +2,12 @@
 that carries it, and every output that shows it (CLI, reports, the Detector page, the Game)."""
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from helpers import app_page
 from PIL import Image
 
-from conftest import ROOT
 from detector.calibration import fit_band
 from detector.results import AnalysisResult, FaceResult, FrameResult, call_for
 
@@ -105,16 +102,16 @@ def test_call_for():
         "likely_real", "inconclusive", "inconclusive", "likely_fake", "likely_fake"]
 
 
-def test_cli_json_and_csv_carry_the_call(tmp_path, unsure_models_dir, astronaut, face_video):
-    from detector.cli import _row
+def test_cli_json_and_csv_carry_the_call(tmp_path, unsure_models_dir, astronaut, face_video, capsys):
+    from detector.cli import _row, main  # in this process: the CLI as a subprocess is tests/test_cli.py's
 
     Image.fromarray(astronaut).save(tmp_path / "face.jpg")
     Image.new("RGB", (200, 200), "gray").save(tmp_path / "wall.png")
     (tmp_path / "clip.mp4").write_bytes(face_video.read_bytes())
-    p = subprocess.run([sys.executable, "-m", "detector", tmp_path, "--frames", "4", "--no-progress",
-                        "--models-dir", unsure_models_dir], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
-    rows = {r["path"].rsplit("/", 1)[-1]: r for r in map(json.loads, p.stdout.splitlines())}
+    code = main([str(tmp_path), "--frames", "4", "--no-progress", "--models-dir", str(unsure_models_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in map(json.loads, out.splitlines())}
     face, wall, clip = rows["face.jpg"], rows["wall.png"], rows["clip.mp4"]
     assert face["verdict"] in ("real", "fake") and face["call"] == "inconclusive"  # verdict kept for scripts
     assert face["band"] == [0.0, 1.0] and face["faces"][0]["call"] == "inconclusive"

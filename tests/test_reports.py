@@ -4,8 +4,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -14,7 +12,6 @@ from helpers import app_page, write_video
 from PIL import Image
 
 import detector as detector_pkg
-from conftest import ROOT
 from detector.provenance import file_digest, stamp
 from detector.report import report_html, report_json, report_names, safe_name, write_reports
 
@@ -90,7 +87,9 @@ def test_html_escapes_a_hostile_file_name(detector, astronaut):
     assert safe_name("..") == "upload"
 
 
-def test_cli_report_dir_writes_both_reports(tmp_path, tiny_models_dir, astronaut, face_video):
+def test_cli_report_dir_writes_both_reports(tmp_path, tiny_models_dir, astronaut, face_video, capsys):
+    from detector.cli import main  # in this process: the CLI as a subprocess is tests/test_cli.py's
+
     src = tmp_path / "in"
     (src / "other").mkdir(parents=True)
     hostile = src / "<img src=x onerror=alert(1)>.jpg"  # '/' cannot be in a file name, everything else can
@@ -98,13 +97,13 @@ def test_cli_report_dir_writes_both_reports(tmp_path, tiny_models_dir, astronaut
     (src / "clip.mp4").write_bytes(face_video.read_bytes())
     write_video(src / "other" / "clip.mp4", [np.roll(astronaut, 3 * i, axis=0) for i in range(10)])  # same name
     out = tmp_path / "reports"
-    p = subprocess.run([sys.executable, "-m", "detector", src, "--frames", "4", "--no-progress", "--report", out,
-                        "--models-dir", tiny_models_dir], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
+    code = main([str(src), "--frames", "4", "--no-progress", "--report", str(out), "--models-dir", str(tiny_models_dir)])
+    stdout, err = capsys.readouterr()
+    assert code == 0, err
     assert sorted(f.name for f in out.iterdir()) == sorted(
         ["_img src=x onerror=alert(1)_.jpg.report.json", "_img src=x onerror=alert(1)_.jpg.report.html",
          "clip.mp4.report.json", "clip.mp4.report.html", "clip-2.mp4.report.json", "clip-2.mp4.report.html"])
-    lines = {json.loads(line)["path"]: json.loads(line) for line in p.stdout.splitlines()}
+    lines = {json.loads(line)["path"]: json.loads(line) for line in stdout.splitlines()}
     for path, line in lines.items():  # JSON Lines on stdout carry the provenance too
         assert line["provenance"]["file_sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()
     report = json.loads((out / "clip.mp4.report.json").read_text())

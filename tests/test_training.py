@@ -44,6 +44,27 @@ def tiny_dataset(tmp_path_factory, astronaut):
     return root
 
 
+@pytest.fixture
+def train_here(capsys):
+    """train.py's main in this process: (exit status, stdout + stderr). For the reruns of a run a test already made
+    as a subprocess (a refusal, a --finalize): each subprocess paid 5-10 s of imports. Keras's global precision
+    policy is put back after, since train.py sets it."""
+    import keras
+
+    from train import main
+
+    policy = keras.mixed_precision.global_policy()
+
+    def run(argv):
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out + err
+
+    yield run
+    keras.mixed_precision.set_global_policy(policy)
+
+
 def test_find_split_is_case_insensitive_and_names_what_is_missing(tiny_dataset, tmp_path):
     s = find_split(tiny_dataset, "Train")
     assert s.count(0) == 6 and s.count(1) == 6
@@ -98,16 +119,28 @@ def test_extract_writes_detector_crops(tmp_path, astronaut, face_video):
     assert len(crops) == 4 and Image.open(crops[0]).size == (224, 224)
 
 
-def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, astronaut):
-    """The pretrained path end to end: EfficientNet-Lite0 from ImageNet weights (head warm-up, frozen batch norm),
-    a real-photo set whose share called fake the threshold must hold to --max-real-fp."""
-    out, cache = tmp_path / "models", tmp_path / "cache"
+@pytest.fixture(scope="module")
+def quick_run(tiny_dataset, tmp_path_factory):
+    """One `train.py --quick` subprocess that the next two tests share (each run is a minute on 2 idle cores): the
+    pretrained path (EfficientNet-Lite0 from ImageNet weights: head warm-up, frozen batch norm), two sources with
+    weights and levels, a real-photo set, and the mask task beside the verdict (`--mask-loss`). The plain (no mask
+    head) fit and finalise are the multi-worker and the soup tests' runs."""
+    tmp = tmp_path_factory.mktemp("quick")
+    out, cache = tmp / "models", tmp / "cache"
     cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
            "--sbi", str(tiny_dataset), "--real-photos", str(tiny_dataset), "--max-real-fp", "0.25",
            "--source-weight", f"{tiny_dataset.name}=3", "sbi=1", "--augment", "degrade",
-           "--augment-source", f"{tiny_dataset.name}=light", "--out", str(out), "--cache-dir", str(cache), "--name", "quick"]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+           "--augment-source", f"{tiny_dataset.name}=light", "--out", str(out), "--cache-dir", str(cache), "--name", "quick",
+           "--mask-loss", "0.5"]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-3000:]
+    return out, cache, cmd, p.stderr
+
+
+def test_train_quick_writes_a_model_the_detector_loads(quick_run, tiny_dataset, astronaut, train_here):
+    """The card of the pretrained path end to end, whose threshold holds the real-photo set's share called fake to
+    --max-real-fp; a second run refuses to replace the model, and --finalize writes it again without training."""
+    out, cache, cmd, stderr = quick_run
     card = json.loads((out / "quick.json").read_text())
     assert card["input_size"] == 48 and card["output"] == "fake_probability" and 0 <= card["threshold"] <= 1
     assert card["training"]["epochs_run"] == 1 and card["training"]["pairs_in_batch"] is True
@@ -120,7 +153,7 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     assert set(card["metrics_on_crops"]) == {"Validation", tiny_dataset.name}
     assert card["arch"] == "efficientnet-lite0" and card["training"]["weights_init"] == "imagenet"
     assert card["training"]["head_warmup_steps"] == 2 and card["training"]["batch_norm"].startswith("frozen")
-    assert "head warm-up" in p.stderr and "Apache-2.0" in card["licence"]
+    assert "head warm-up" in stderr and "Apache-2.0" in card["licence"]
     real_val = card["real_photos_on_crops"][f"{tiny_dataset.name} Validation"]
     assert real_val["n"] > 0 and real_val["share_called_fake"] <= 0.25  # the threshold's floor holds
     assert card["threshold"] >= card["real_photo_floor"]
@@ -138,36 +171,32 @@ def test_train_quick_writes_a_model_the_detector_loads(tiny_dataset, tmp_path, a
     r = Detector(models_dir=out).analyse_image(astronaut)
     assert r.model == "quick" and r.verdict in ("real", "fake")
 
-    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 2 and "--overwrite" in again.stderr  # never silently replaced
-    final = subprocess.run(cmd + ["--finalize", "--overwrite"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert final.returncode == 0, final.stderr[-2000:]  # the model again from the checkpoint, no more training
+    code, said = train_here(cmd[2:])
+    assert code == 2 and "--overwrite" in said  # never silently replaced
+    code, said = train_here(cmd[2:] + ["--finalize", "--overwrite"])
+    assert code == 0, said[-2000:]  # the model again from the checkpoint, no more training
     assert json.loads((out / "quick.json").read_text())["training"]["epochs_run"] == 1
-    assert "Epoch" not in final.stderr
+    assert "Epoch" not in said  # Keras's "Epoch 1/1" goes to stdout: both streams are looked at
 
 
-def test_train_quick_with_the_mask_task_serves_the_classifier_alone(tiny_dataset, tmp_path, astronaut):
+def test_train_quick_with_the_mask_task_serves_the_classifier_alone(quick_run, astronaut, train_here):
     """`--mask-loss`: the mask head trains beside the verdict (from ImageNet weights, so through the head warm-up
     too), the exported model has no mask head, and the run's checkpoints refuse another --mask-loss."""
     import keras
 
-    out, cache = tmp_path / "models", tmp_path / "cache"
-    cmd = [sys.executable, "train.py", "--quick", "--arch", "efficientnet-lite0", "--data", str(tiny_dataset),
-           "--sbi", str(tiny_dataset), "--out", str(out), "--cache-dir", str(cache), "--name", "masked"]
-    p = subprocess.run(cmd + ["--mask-loss", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "head warm-up" in p.stderr
-    assert json.loads((out / "masked.json").read_text())["training"]["mask_loss"] == 0.5
+    out, cache, cmd, stderr = quick_run
+    assert "head warm-up" in stderr
+    assert json.loads((out / "quick.json").read_text())["training"]["mask_loss"] == 0.5
     history = (cache / "history.csv").read_text()
     assert "manipulation_mask_loss" in history and "fake_probability_auc" in history
-    served = keras.saving.load_model(out / "masked.keras", compile=False)
+    served = keras.saving.load_model(out / "quick.keras", compile=False)
     assert "manipulation_mask" not in {layer.name for layer in served.layers} and served.output.shape[-1] == 1
 
     from detector.pipeline import Detector
 
     assert Detector(models_dir=out).analyse_image(astronaut).verdict in ("real", "fake")
-    other = subprocess.run(cmd + ["--finalize", "--overwrite"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert other.returncode == 2 and "--mask-loss 0.5" in other.stderr  # not silently without its head
+    code, said = train_here([a for a in cmd[2:-2]] + ["--finalize", "--overwrite"])  # without its --mask-loss 0.5
+    assert code == 2 and "--mask-loss 0.5" in said  # not silently without its head
 
 
 def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_dir, tmp_path, capsys):
@@ -612,7 +641,7 @@ def test_taef2_rebuilt_from_its_weights_reconstructs_a_face():
     assert psnr(face, resynthesise(build_taef2(TAEF2), face)) > 30
 
 
-def test_a_soup_averages_models_and_finalises_without_training(tiny_dataset, tmp_path):
+def test_a_soup_averages_models_and_finalises_without_training(tiny_dataset, tmp_path, train_here):
     """training.soup writes the mean of two networks' weights; train.py --finalize --init SOUP with an empty cache
     calibrates and exports those weights as they are (no epoch trained)."""
     import keras
@@ -632,9 +661,9 @@ def test_a_soup_averages_models_and_finalises_without_training(tiny_dataset, tmp
     out = tmp_path / "models"
     cmd = [sys.executable, "train.py", "--quick", "--data", str(tiny_dataset), "--out", str(out), "--name", "soup",
            "--cache-dir", str(tmp_path / "empty-cache"), "--init", str(tmp_path / "soup.weights.h5"), "--finalize"]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "finalising the --init weights" in p.stderr and "Epoch" not in p.stderr
+    code, said = train_here(cmd[2:])  # in this process: the subprocess path is test_train_quick's
+    assert code == 0, said[-3000:]
+    assert "finalising the --init weights" in said and "Epoch" not in said
     exported = keras.saving.load_model(out / "soup.keras", compile=False).get_weights()
     i = max(range(len(a)), key=lambda k: a[k].size)  # the largest kernel: its mean, not either parent
     assert not np.allclose(a[i], b[i]) and np.allclose(exported[i], (a[i] + b[i]) / 2, atol=1e-6)
