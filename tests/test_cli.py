@@ -49,6 +49,19 @@ def test_cli_csv_and_exit_zero(tmp_path, tiny_models_dir, astronaut):
     assert rows[0]["credentials"] == "none" and rows[0]["evidence"].startswith("[none] No Content Credentials")
 
 
+def test_cli_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path, tiny_models_dir, astronaut):
+    """`deepfake-detect *.jpg --csv | head -1`: the reader goes away after the header; the command ends quietly."""
+    for i in range(3):
+        Image.fromarray(astronaut).save(tmp_path / f"face{i}.png")
+    p = subprocess.Popen([sys.executable, "-m", "detector", *(str(tmp_path / f"face{i}.png") for i in range(3)),
+                          "--csv", "--no-progress", "--models-dir", str(tiny_models_dir)],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().startswith("path,kind,verdict")
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=300) == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 def test_cli_without_model_says_so(tmp_path, astronaut):
     Image.fromarray(astronaut).save(tmp_path / "face.png")
     p = run_cli(tmp_path / "face.png", models_dir=tmp_path / "no-models")
