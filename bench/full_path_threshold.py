@@ -30,19 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def picture_scores(det, paths, batch: int = 16) -> np.ndarray:
-    """Each picture's fake probability through the full path (0.5 where no face is found, as evaluate counts)."""
-    from detector.decode import load_image
-
-    out = []
-    for i in range(0, len(paths), batch):
-        results = det.analyse_images([load_image(p) for p in paths[i : i + batch]], paths[i : i + batch])
-        out += [r.fake_probability if r.faces else 0.5 for r in results]
-        print(f"\r{Path(paths[0]).parent.parent.parent.name}: {min(i + batch, len(paths))}/{len(paths)}", end="",
-              file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return np.array(out, np.float64)
+from training.full_path_floor import floor_for, picture_scores  # noqa: E402  (the card's refit uses the same)
 
 
 def average_with_mirror(classifier) -> None:
@@ -59,13 +47,6 @@ def average_with_mirror(classifier) -> None:
         return (1 / (1 + np.exp(-mean))).astype(np.float32), distances
 
     classifier.assess = assess
-
-
-def floor_for(real_scores: list[np.ndarray], max_fp: float) -> float:
-    """The lowest threshold at which each set's share of scores >= threshold is at most max_fp."""
-    from detector.metrics import lowest_threshold_for_false_positives
-
-    return max(lowest_threshold_for_false_positives(s, max_fp) for s in real_scores)
 
 
 def caught_at_floor(real_scores: list[np.ndarray], fake_scores: np.ndarray, max_fp: float) -> float:

@@ -219,6 +219,49 @@ def test_evaluate_full_path_records_metrics_in_card(tiny_dataset, tiny_models_di
     assert evaluate([str(tmp_path / "missing"), "--models-dir", str(models)]) == 2
 
 
+def test_full_path_floor_fit_keeps_each_real_set_under_its_share():
+    from training.full_path_floor import fit
+
+    rng = np.random.default_rng(3)
+    reals = {"utk": rng.uniform(0, 0.8, 200), "portraits": rng.uniform(0.2, 0.9, 100)}
+    y = np.r_[np.zeros(100, int), np.ones(100, int)]
+    fakes = {"dfdc": (y, np.r_[rng.uniform(0, 0.6, 100), rng.uniform(0.3, 1.0, 100)])}
+    got = fit(reals, fakes, 0.07)
+    assert all(np.mean(s >= got["floor"]) <= 0.07 for s in reals.values())
+    assert np.mean(reals["portraits"] >= got["floor"] - 1e-3) > 0.07  # the lowest such floor, set by the worse set
+    assert got["threshold"] >= got["floor"] and got["band"][0] <= got["threshold"] <= got["band"][1]
+
+
+def test_full_path_floor_rewrites_the_card_on_the_full_path(tiny_dataset, tiny_models_dir, tmp_path, capsys):
+    """python -m training.full_path_floor --write on a real (tiny) Keras model and the real MTCNN: the new threshold
+    calls at most the asked share of the Validation reals fake when the detector itself scores them; the old
+    threshold and the metrics measured at it are kept apart, never shown as the new one's."""
+    import shutil
+
+    from detector.datasets import find_split
+    from detector.pipeline import Detector
+    from training.full_path_floor import main as refit
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, models)
+    card_path = models / "tiny.json"
+    card_path.write_text(json.dumps({**json.loads(card_path.read_text()), "metrics_full_path": {"x": {"n": 1}}}))
+    args = ["--models-dir", str(models), "--real", str(tiny_dataset), "--fake", str(tiny_dataset), "--max-real-fp", "0.2"]
+    assert refit(args) == 0 and "nothing written" in capsys.readouterr().out
+    assert refit(args + ["--write"]) == 0
+    card = json.loads(card_path.read_text())
+    assert card["threshold_fit"]["previous"]["threshold"] == 0.5
+    assert card["threshold_fit"]["previous"]["metrics_full_path"] == {"x": {"n": 1}} and "metrics_full_path" not in card
+    assert card["threshold"] >= card["real_photo_floor"] and "full path" in card["threshold_rule"]
+    det = Detector(models_dir=models)  # the card as the app loads it (a band outside [0, 1] or off the threshold fails)
+    assert det.card.threshold == card["threshold"]
+    reals = find_split(tiny_dataset, "Validation", ("real",)).paths
+    called = [r.fake_probability >= det.card.threshold for r in det.analyse_images(
+        [np.asarray(Image.open(p).convert("RGB")) for p in reals], reals)]
+    assert sum(called) <= 0.2 * len(reals)
+    assert refit(["--models-dir", str(models), "--real", str(tmp_path / "missing"), "--fake", str(tiny_dataset)]) == 2
+
+
 def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     """Training crops are re-framed the way an MTCNN box a few pixels off would frame them."""
     import tensorflow as tf
