@@ -7,7 +7,8 @@
 
 The story: parse options -> build the data (training/sources.py) -> build the network (training/backbones.py,
 random or ImageNet weights, or another model's) -> fit with per-source Validation (training/callbacks.py) ->
-calibrate, pick the threshold, write model, card and plot (training/export.py).
+calibrate, pick the threshold, write model, card and plot (training/export.py) -> with --floor-photos, refit the
+threshold on the full path, where users meet it (training/full_path_floor.py).
 
 Each source yields real/fake pairs (pairs.csv, or random pairing); `--sbi` folders yield (real, self-blend of it)
 pairs made on the fly. Batches draw pairs from the sources by `--source-weight`. The epoch kept is the one with
@@ -30,6 +31,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # before `detector` turns it off for serving: training has fixed shapes
 
+from detector.datasets import find_split
 from detector.model import MODELS_DIR, atomic_write
 from training.augment import LEVELS
 from training.backbones import ARCHITECTURES
@@ -49,6 +51,10 @@ def parse_args(argv=None):
                         "against the other sources' fakes; the threshold keeps that share <= --max-real-fp")
     p.add_argument("--max-real-fp", type=float, default=0.10,
                    help="highest share of each --real-photos set's Validation the threshold may call fake" + d)
+    p.add_argument("--floor-photos", nargs="+", action="extend", default=[],
+                   help="real-photo folders of whole pictures (Validation/Real): after training, the threshold and band "
+                        "are refitted on the full path (MTCNN, crop, model) so that it calls at most --max-real-fp of "
+                        "each fake, balanced on the --validation folders' pictures (training.full_path_floor)")
     p.add_argument("--source-weight", nargs="+", action="extend", default=[], metavar="NAME=W",
                    help="sampling weight of a source (folder name, or 'sbi'); unnamed sources get 1")
     p.add_argument("--select", choices=["mean", "min"], default="mean",
@@ -133,6 +139,12 @@ def main(argv=None) -> int:
     if model_path.exists() and not args.overwrite:
         print(f"error: {model_path} exists; pass --overwrite to replace it or --name for a new model", file=sys.stderr)
         return 2
+    for folder in args.floor_photos:  # refitted after training: an hour in is too late to find a typo
+        try:
+            find_split(folder, "Validation", ("real",))
+        except ValueError as e:
+            print(f"error: --floor-photos {folder}: {e}", file=sys.stderr)
+            return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     cache = Path(args.cache_dir or Path.home() / ".cache" / "deepfake-detector" / "train" / args.name)
 
@@ -233,6 +245,12 @@ def main(argv=None) -> int:
         fit_model.load_weights(str(best_weights))
     finalise(model, sources, test, real_val, real_test, args, precision, strategy, steps, n_pairs, elapsed.total(),
              history_csv, model_path, card_path, argv)
+    if args.floor_photos:  # crops and the full path disagree on which real photos read fake: fit where users meet it
+        from training.full_path_floor import main as refit_threshold
+
+        return refit_threshold(["--model", args.name, "--models-dir", str(model_path.parent), "--real",
+                                *args.floor_photos, "--fake", *(args.validation or args.data),
+                                "--max-real-fp", str(args.max_real_fp), "--write"])
     return 0
 
 

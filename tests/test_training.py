@@ -173,9 +173,15 @@ def test_train_quick_writes_a_model_the_detector_loads(quick_run, tiny_dataset, 
 
     code, said = train_here(cmd[2:])
     assert code == 2 and "--overwrite" in said  # never silently replaced
-    code, said = train_here(cmd[2:] + ["--finalize", "--overwrite"])
+    code, said = train_here(cmd[2:] + ["--finalize", "--overwrite", "--floor-photos", tiny_dataset])
     assert code == 0, said[-2000:]  # the model again from the checkpoint, no more training
-    assert json.loads((out / "quick.json").read_text())["training"]["epochs_run"] == 1
+    again = json.loads((out / "quick.json").read_text())
+    assert again["training"]["epochs_run"] == 1
+    # its threshold refitted on the full path (training.full_path_floor), the crop-fitted one kept beside it
+    assert again["threshold_fit"]["real_sets"] == {tiny_dataset.name: 6} and "full path" in again["threshold_rule"]
+    assert again["threshold_fit"]["previous"]["threshold"] == card["threshold"]
+    code, said = train_here(cmd[2:] + ["--overwrite", "--floor-photos", out / "no-such-photos"])
+    assert code == 2 and "--floor-photos" in said  # refused before training, not an hour later
     assert "Epoch" not in said  # Keras's "Epoch 1/1" goes to stdout: both streams are looked at
 
 
