@@ -266,6 +266,8 @@ def test_full_path_floor_rewrites_the_card_on_the_full_path(tiny_dataset, tiny_m
         [np.asarray(Image.open(p).convert("RGB")) for p in reals], reals)]
     assert sum(called) <= 0.2 * len(reals)
     assert refit(["--models-dir", str(models), "--real", str(tmp_path / "missing"), "--fake", str(tiny_dataset)]) == 2
+    assert refit(["--models-dir", str(tmp_path), "--real", str(tiny_dataset), "--fake", str(tiny_dataset)]) == 2
+    assert "No model" in capsys.readouterr().err  # a clear error, not a traceback
 
 
 def test_framing_jitter_moves_the_face_by_a_few_percent_only():

@@ -70,7 +70,8 @@ def describe(real_scores: dict, fake_sets: dict, threshold: float) -> dict:
 
 def main(argv=None) -> int:
     from detector.datasets import find_split
-    from detector.model import default_models_dir, update_card
+    from detector.errors import ModelError
+    from detector.model import update_card
     from detector.pipeline import Detector
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,7 +91,11 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    det = Detector(model=a.model, models_dir=a.models_dir)
+    try:
+        det = Detector(model=a.model, models_dir=a.models_dir)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     card = det.card
     real_scores = {n: picture_scores(det, p) for n, p in reals.items()}
     fake_sets = {n: (np.array(sp.labels), picture_scores(det, sp.paths)) for n, sp in fakes.items()}
