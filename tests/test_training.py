@@ -270,6 +270,32 @@ def test_full_path_floor_rewrites_the_card_on_the_full_path(tiny_dataset, tiny_m
     assert "No model" in capsys.readouterr().err  # a clear error, not a traceback
 
 
+def test_a_source_at_weight_zero_is_scored_but_chooses_nothing(tiny_dataset):
+    """A source kept in --data at weight 0 (a kind of fake never trained on) is logged each epoch but leaves the
+    epoch's score to the others: on a real (tiny) Keras model, the same faces with their labels swapped score
+    1 - AUC, and val_score stays the trained source's."""
+    from types import SimpleNamespace
+
+    import keras
+
+    from training.backbones import build_classifier
+    from training.callbacks import SourceValidation
+    from training.sources import measured_only
+
+    assert measured_only([SimpleNamespace(name="a", weight=0.5), SimpleNamespace(name="b", weight=0.0)]) == {"b"}
+    keras.utils.set_random_seed(0)
+    model = build_classifier(48)
+    v = find_split(tiny_dataset, "Validation")
+    val_sets = {"a": {"paths": v.paths, "labels": v.labels}, "b": {"paths": v.paths, "labels": [1 - y for y in v.labels]}}
+    callback = SourceValidation(val_sets, SimpleNamespace(input_size=48, select="mean"), held_out={"b"})
+    callback.set_model(model)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    assert abs(logs["val_auc_a"] - 0.5) > 1e-6  # else the two means below could not differ
+    assert logs["val_auc_b"] == pytest.approx(1 - logs["val_auc_a"])
+    assert logs["val_score"] == pytest.approx(logs["val_auc_a"])
+
+
 def test_framing_jitter_moves_the_face_by_a_few_percent_only():
     """Training crops are re-framed the way an MTCNN box a few pixels off would frame them."""
     import tensorflow as tf

@@ -7,7 +7,7 @@ import numpy as np
 
 from detector.metrics import best_threshold, roc_auc
 
-from .sources import eval_dataset, sources_of_real_fakes
+from .sources import eval_dataset, measured_only, sources_of_real_fakes
 
 
 _PREDICT_FNS: dict = {}  # one traced function per model, reused every epoch
@@ -30,9 +30,11 @@ def predict(model, paths, labels, args, blend: bool = False, dataset=None) -> np
     return np.concatenate([fn(x).numpy().reshape(-1) for x, _ in dataset])
 
 
-def SourceValidation(val_sets: dict, args, real_photos: dict | None = None):
+def SourceValidation(val_sets: dict, args, real_photos: dict | None = None, held_out=frozenset()):
     """A Keras callback that scores each source's Validation set after every epoch and logs val_auc_<source>
-    and val_score (their mean or minimum), which checkpointing and early stopping then follow.
+    and val_score (their mean or minimum), which checkpointing and early stopping then follow. Sources in
+    `held_out` (weight 0, never trained on: training.sources.measured_only) are logged but left out of val_score
+    and of the threshold.
 
     Each real-only photo set ({name: paths}) counts as one more source: its photos (label real) against the fakes
     of the paired sources, so an epoch that ranks real news photos above face swaps scores worse. Its share
@@ -51,7 +53,7 @@ def SourceValidation(val_sets: dict, args, real_photos: dict | None = None):
             scores = {name: predict(self.model, v["paths"], v["labels"], args, dataset=datasets[name])
                       for name, v in val_sets.items()}
             aucs = {name: roc_auc(val_sets[name]["labels"], s) for name, s in scores.items()}
-            paired = sources_of_real_fakes(scores)
+            paired = [n for n in sources_of_real_fakes(scores) if n not in held_out]
             labels = np.concatenate([val_sets[n]["labels"] for n in paired])
             pooled = np.concatenate([scores[n] for n in paired])
             fakes, t = pooled[labels == 1], best_threshold(labels, pooled)
@@ -61,7 +63,8 @@ def SourceValidation(val_sets: dict, args, real_photos: dict | None = None):
                 logs[f"val_fp_{name}"] = float(np.mean(s >= t))
             for name, auc in aucs.items():
                 logs[f"val_auc_{name}"] = auc
-            logs["val_score"] = float((min if args.select == "min" else np.mean)(list(aucs.values())))
+            chosen = [auc for name, auc in aucs.items() if name not in held_out]
+            logs["val_score"] = float((min if args.select == "min" else np.mean)(chosen))
             print(" ".join(f"val_auc_{k} {v:.4f}" for k, v in aucs.items()) + f" -> val_score {logs['val_score']:.4f}"
                   + "".join(f"; {k[7:]} called fake {logs[k]:.1%}" for k in logs if k.startswith("val_fp_")),
                   file=sys.stderr)
@@ -174,7 +177,7 @@ def training_callbacks(cache, sources, real_photos: dict, args) -> list:
     val_sets = {src.name: src.val for src in sources if src.val["paths"]}
     return [
         ResumableBackup(str(cache / "backup"), args.backup_every),
-        SourceValidation(val_sets, args, real_photos),
+        SourceValidation(val_sets, args, real_photos, measured_only(sources)),
         best,
         keras.callbacks.EarlyStopping(monitor="val_score", mode="max", patience=args.patience),
         keras.callbacks.CSVLogger(str(history_csv), append=True),

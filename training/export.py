@@ -16,7 +16,7 @@ from detector.model import atomic_write
 from .backbones import build_classifier
 from .callbacks import predict
 from .ood import fit_and_write
-from .sources import sources_of_real_fakes
+from .sources import measured_only, sources_of_real_fakes
 
 ARCH_DESCRIPTIONS = {
     "efficientnetv2b0": "EfficientNetV2B0 (Keras applications), global average pooling, dropout 0.2, 1 sigmoid unit",
@@ -74,7 +74,9 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
     val_sets = {src.name: src.val for src in sources if src.val["paths"]}
     raw_val = {name: predict(final, v["paths"], v["labels"], args, blend=name == "sbi") for name, v in val_sets.items()}
     raw_real = {name: predict(final, paths, [0] * len(paths), args) for name, paths in real_val.items()}
-    temperature, threshold, floor, band = calibrate(raw_val, val_sets, raw_real, args.max_real_fp)
+    held_out = measured_only(sources)  # scored and reported below, but they choose nothing
+    temperature, threshold, floor, band = calibrate({n: s for n, s in raw_val.items() if n not in held_out}, val_sets,
+                                                    raw_real, args.max_real_fp)
     cal = lambda s: apply_temperature(s, temperature)  # noqa: E731
     labels = np.concatenate([val_sets[n]["labels"] for n in raw_val])
     pooled = np.concatenate(list(raw_val.values()))
@@ -125,6 +127,7 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
             "sources": {src.name: {"kind": src.kind, "train_items": len(src.train), "weight": src.weight,
                                    "validation_images": len(src.val["paths"])} for src in sources},
             "sbi_from": [str(Path(d).name) for d in args.sbi],
+            "measured_only": sorted(held_out),  # weight 0: scored on Validation, chose neither epoch nor threshold
             "real_photos": {n: len(p) for n, p in real_val.items()},
             "epoch_selection": f"{args.select} of per-source Validation AUC (real-photo sets: against the fakes)",
             "steps_per_epoch": steps,

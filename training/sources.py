@@ -205,6 +205,13 @@ def load_real_photos(folders, quick: bool = False) -> tuple[dict, dict]:
     return val, test
 
 
+def measured_only(sources) -> set:
+    """Sources at --source-weight 0: never drawn for training, kept in --data only so that their Validation is scored
+    (a kind of fake the model never saw). They are reported, but choose nothing: not the epoch, not the temperature,
+    not the threshold (a GAN source nobody trained on once set a temperature of 4.7)."""
+    return {src.name for src in sources if src.weight == 0}
+
+
 def sources_of_real_fakes(names) -> list:
     """The sources whose fakes users meet: all but the SBI blends (which no user uploads and which are
     over-confident); every source when that leaves none. Calibration, the band and the real-photo AUCs use these."""
