@@ -247,10 +247,12 @@ def main(argv=None) -> int:
              history_csv, model_path, card_path, argv)
     if args.floor_photos:  # crops and the full path disagree on which real photos read fake: fit where users meet it
         from training.full_path_floor import main as refit_threshold
+        from training.sources import measured_only
 
+        held_out = measured_only(sources)  # a kind of fake never trained on chooses no threshold either
+        fakes = [d for d in (args.validation or args.data) if Path(d).name not in held_out]
         return refit_threshold(["--model", args.name, "--models-dir", str(model_path.parent), "--real",
-                                *args.floor_photos, "--fake", *(args.validation or args.data),
-                                "--max-real-fp", str(args.max_real_fp), "--write"])
+                                *args.floor_photos, "--fake", *fakes, "--max-real-fp", str(args.max_real_fp), "--write"])
     return 0
 
 
