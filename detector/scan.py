@@ -15,8 +15,9 @@ n_faces, seconds, detail (the CLI's full JSON record), and the provenance: sha25
 model_card_sha256, package_version, band; then unfamiliar and unfamiliar_share (faces unlike the training ones,
 detector.ood; null without OOD stats or faces) and black_and_white (no colour, detector.colour: fakes turned grey
 are caught less often where the card says so; null where nothing was decoded); credentials (C2PA state and what
-it says, e.g. "valid_untrusted: generated") and evidence (the strongest finding, detector.evidence). Read them with pandas:
-pd.read_parquet(DIR).
+it says, e.g. "valid_untrusted: generated") and evidence (the strongest finding, detector.evidence). Read them with
+detector.scan.read_results(DIR), one row per path (pd.read_parquet(DIR) may repeat a path whose block a killed
+run wrote late).
 
 On a cluster every node needs this checkout and its virtual environment at the same path, and the inputs and
 DIR on storage all nodes see (NFS, a mounted bucket). Ray is imported here only: the rest of the package never
@@ -90,13 +91,19 @@ def done_paths(out_dir: Path) -> set[str]:
 
 
 def read_results(out_dir: Path):
-    """All rows of a scan folder as one pyarrow Table."""
+    """All rows of a scan folder as one pyarrow Table, one row per path. A path can be on disk twice: a killed
+    run's last block may still land while the rerun scores the same files (seen on a loaded machine); the first
+    row found is kept."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     tables = [pq.read_table(f) for f in sorted(Path(out_dir).glob("*.parquet"))]
     # "default" promotion: a folder begun before the provenance (or later) columns existed reads with nulls there
-    return pa.concat_tables(tables, promote_options="default") if tables else schema().empty_table()
+    table = pa.concat_tables(tables, promote_options="default") if tables else schema().empty_table()
+    first = {}
+    for i, path in enumerate(table.column("path").to_pylist()):
+        first.setdefault(path, i)
+    return table if len(first) == table.num_rows else table.take(list(first.values()))
 
 
 class ScoreFiles:
@@ -163,30 +170,34 @@ def output_to(log_path: Path):
 
 
 @contextlib.contextmanager
-def progress_bar(out: Path, total: int, terminal):
-    """A progress bar of the files scored, counted from the rows of the Parquet files that appear in `out` (Ray
-    writes one per block as soon as it is scored); drawn by a thread while the caller waits on Ray."""
+def progress_bar(out: Path, todo: list[str], terminal):
+    """A progress bar of the files in `todo` scored, counted from the paths in the Parquet files that appear in
+    `out` (Ray writes one per block as soon as it is scored; each path counted once, whoever wrote it); drawn by
+    a thread while the caller waits on Ray."""
     import pyarrow.parquet as pq
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    wanted = set(todo)
     before = {f.name for f in out.glob("*.parquet")}
-    rows: dict[str, int] = {}
+    seen: set[str] = set()
+    found: set[str] = set()
     stop = threading.Event()
 
     def scored() -> int:
         for f in out.glob("*.parquet"):
-            if f.name not in before and f.name not in rows:
+            if f.name not in before and f.name not in seen:
                 try:
-                    rows[f.name] = pq.ParquetFile(f).metadata.num_rows
+                    found.update(pq.read_table(f, columns=["path"]).column("path").to_pylist())
+                    seen.add(f.name)
                 except Exception:  # still being written: counted on a later look
                     pass
-        return sum(rows.values())
+        return len(found & wanted)
 
     def draw() -> None:
         with Progress(TextColumn("files scored"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=Console(file=terminal)) as bar:
-            task = bar.add_task("scan", total=total)
+            task = bar.add_task("scan", total=len(wanted))
             while not stop.wait(1.0):
                 bar.update(task, completed=scored())
             bar.update(task, completed=scored())  # the last blocks, before the bar is drawn for good
@@ -236,7 +247,7 @@ def main(argv=None) -> int:
         # fragmenting upward (`python bench/fuzz.py --replay 10`, with and without it).
         env = {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "MALLOC_ARENA_MAX": "2"}
         t0 = time.time()
-        with output_to(out / RAY_LOG) as terminal, progress_bar(out, len(todo), terminal):
+        with output_to(out / RAY_LOG) as terminal, progress_bar(out, todo, terminal):
             ray.init(address=address, num_cpus=None if address else a.num_cpus, include_dashboard=False,
                      log_to_driver=False, runtime_env={"env_vars": env})
             ray.data.DataContext.get_current().enable_progress_bars = False  # ours is on the terminal
