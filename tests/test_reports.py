@@ -131,9 +131,12 @@ def test_scan_rows_carry_provenance(tmp_path, tiny_models_dir, astronaut):
     assert json.loads(ok["detail"])["provenance"]["file_sha256"] == ok["sha256"]
     assert gone["verdict"] == "error" and gone["sha256"] is None  # no file, no hash, still a row
     assert ok["credentials"] == "none" and ok["evidence"].startswith("[none]") and gone["credentials"] is None
-    # A scan folder begun before these columns existed still reads, with nulls there.
-    pq.write_table(rows.drop_columns(["sha256", "size_bytes", "analysed_at_utc", "model_card_sha256",
-                                      "package_version", "band", "black_and_white"]), tmp_path / "0-old.parquet")
+    # A scan folder begun before these columns existed still reads, with nulls there (other files, other paths:
+    # read_results keeps one row per path).
+    old = rows.drop_columns(["sha256", "size_bytes", "analysed_at_utc", "model_card_sha256", "package_version", "band",
+                             "black_and_white"])
+    old = old.set_column(0, "path", pa.array([p + ".earlier" for p in old.column("path").to_pylist()]))
+    pq.write_table(old, tmp_path / "0-old.parquet")
     pq.write_table(rows, tmp_path / "1-new.parquet")
     both = read_results(tmp_path)
     assert both.column("sha256").to_pylist() == [None, None, ok["sha256"], None]
