@@ -141,8 +141,7 @@ def finalise(model, sources, test, real_val, real_test, args, precision, strateg
             "soften_reals": args.soften_reals,
             "weights_init": args.init if args.init in ("imagenet", "random") else f"weights of {Path(args.init).name}",
             "head_warmup_steps": args.head_warmup_steps,
-            "batch_norm": ("trained" if not args.freeze_bn else "frozen (ImageNet statistics)" if args.init == "imagenet"
-                           else f"frozen (the statistics of {Path(args.init).name})"),
+            "batch_norm": "frozen (the statistics of its starting weights)" if args.freeze_bn else "trained",
             "lr": args.lr,
             "epochs_run": epochs_run,
             "best_epoch": best_epoch,
