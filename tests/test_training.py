@@ -639,6 +639,53 @@ def test_combine_links_reals_and_fakes_of_other_sources_split_by_split(tiny_data
     assert len(find_split(out, "Train").paths) == 13
 
 
+def test_nearest_once_gives_each_fake_its_own_real():
+    from data_prep.match_reals import nearest_once
+
+    reals = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    fakes = np.array([[1.0, 0.0], [0.99, 0.14]])  # both nearest to real 0: one of them must take real 1
+    chosen = nearest_once(fakes, reals)
+    assert sorted(chosen) == [0, 1]
+    with pytest.raises(ValueError, match="cannot give"):
+        nearest_once(np.ones((4, 2)), reals)
+
+
+def test_match_reals_pairs_each_fake_with_the_real_photo_of_its_kind(tmp_path):
+    """data_prep.match_reals with the real ImageNet Lite0: each fake's match is the altered copy of the same
+    picture (mirrored, re-compressed, a little brighter) among unrelated pictures; links, never copies."""
+    import cv2
+    from skimage import data
+
+    from data_prep.match_reals import match
+
+    def rgb(im):
+        im = np.stack([im] * 3, -1) if im.ndim == 2 else im[..., :3]
+        return cv2.resize(im, (96, 96), interpolation=cv2.INTER_AREA)
+
+    kinds = {"astronaut": data.astronaut(), "cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket()}
+    others = {"hubble": data.hubble_deep_field(), "cells": data.immunohistochemistry(), "coins": data.coins(),
+              "bricks": data.brick()}
+    src, pool = tmp_path / "gan", tmp_path / "pool"
+    for split in ("Train", "Validation"):
+        (src / split / "Fake").mkdir(parents=True)
+        (pool / split / "Real").mkdir(parents=True)
+        for name, im in kinds.items():
+            Image.fromarray(rgb(im)).save(src / split / "Fake" / f"{name}.png")
+            twin = np.clip(rgb(im)[:, ::-1].astype(int) + 12, 0, 255).astype(np.uint8)
+            Image.fromarray(twin).save(pool / split / "Real" / f"{name}_twin.jpg", quality=70)
+        for name, im in others.items():
+            Image.fromarray(rgb(im)).save(pool / split / "Real" / f"{name}.jpg")
+    out = tmp_path / "matched"
+    counts = match(src, [pool], out)
+    assert counts == {"Train": {"pool": 4}, "Validation": {"pool": 4}}  # no Test split: skipped
+    for split in ("Train", "Validation"):
+        rows = list(csv.DictReader(open(out / split / "matches.csv")))
+        assert sorted(Path(r["real"]).stem for r in rows) == sorted(f"{k}_twin" for k in kinds)
+        assert all(Path(r["fake"]).stem + "_twin" == Path(r["real"]).stem for r in rows)
+        linked = find_split(out, split)
+        assert len(linked.paths) == 8 and all(Path(p).is_symlink() for p in linked.paths)
+
+
 def test_resynth_dataset_pairs_each_real_with_its_resynthesis(tmp_path, tiny_dataset):
     """data_prep.resynth: a tiny auto-encoder trained on the reals, each real linked (never copied) beside its
     re-synthesis of the same size, and pairs.csv keeping them together, readable as a training source."""
