@@ -119,11 +119,11 @@ def match(src: Path, pools: list[Path], out: Path, limit: int = 4000, seed: int 
                 _link(reals[j], out / split / "Real", names[j] + "_")
                 w.writerow([fakes[i], reals[j], names[j], f"{float(f_fake[i] @ f_real[j]):.4f}"])
         by_pool = {n: int(sum(names[j] == n for j in chosen)) for n in dict.fromkeys(names)}
-        random_sim = float(np.mean(f_fake @ f_real.mean(0)))
+        random_sim = float(np.mean(f_fake @ f_real.mean(0)))  # = the mean cosine over every (fake, real) pair
         matched_sim = float(np.mean(np.sum(f_fake * f_real[chosen], axis=1)))
         counts[split] = by_pool
         print(f"{split}: {len(fakes)} fakes, each matched to one of {len(reals)} reals ({by_pool}); mean cosine to "
-              f"its match {matched_sim:.3f}, to the pool's mean {random_sim:.3f}", flush=True)
+              f"its match {matched_sim:.3f}, to any real of the pool {random_sim:.3f}", flush=True)
     return counts
 
 
