@@ -23,8 +23,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def face_mask(shape, landmarks: dict, rng: np.random.Generator) -> np.ndarray:
-    """Soft [0,1] mask: an ellipse over the 5 landmarks, randomly scaled, blurred twice, times a blend ratio."""
+def face_mask(shape, landmarks: dict, rng: np.random.Generator, ratio: float | None = None) -> np.ndarray:
+    """Soft [0,1] mask: an ellipse over the 5 landmarks, randomly scaled, blurred twice, times a blend ratio
+    (random unless given)."""
     import cv2
 
     h, w = shape[:2]
@@ -40,7 +41,7 @@ def face_mask(shape, landmarks: dict, rng: np.random.Generator) -> np.ndarray:
         k = int(rng.integers(3, 12)) * 2 + 1
         mask = cv2.GaussianBlur(mask, (k, k), 0)
     mask /= max(mask.max(), 1e-6)
-    return mask * float(rng.choice([0.25, 0.5, 0.75, 1.0, 1.0, 1.0]))
+    return mask * (float(rng.choice([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])) if ratio is None else ratio)
 
 
 PARTS = {"eyes": ("left_eye", "right_eye"), "mouth": ("mouth_left", "mouth_right"), "nose": ("nose",)}

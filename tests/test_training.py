@@ -686,6 +686,46 @@ def test_match_reals_pairs_each_fake_with_the_real_photo_of_its_kind(tmp_path):
         assert len(linked.paths) == 8 and all(Path(p).is_symlink() for p in linked.paths)
 
 
+def test_swap_twins_put_each_face_in_the_other_photo_aligned_and_in_its_colours(tmp_path, astronaut):
+    """data_prep.swap_twins with the real MTCNN: the donor is the host's face moved, enlarged and tinted, so a
+    right swap gives the host back inside the face (landmarks aligned, colour transferred) and leaves every pixel
+    outside it as it was; the dataset holds both twin pairs, links for the photos as they are."""
+    import cv2
+
+    from data_prep.swap_twins import landmarks_of, make_swap_twins, swap_inner_face
+    from detector.faces import FaceDetector
+
+    host = np.ascontiguousarray(astronaut[20:220, 120:310])
+    moved = np.array([[1.12, 0, -14], [0, 1.12, -6]], np.float32)  # 12 % larger, shifted
+    donor = cv2.warpAffine(host, moved, host.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    donor = np.clip(donor.astype(int) + (25, -10, 0), 0, 255).astype(np.uint8)
+    faces = FaceDetector(min_confidence=0.8)
+    host_lm, donor_lm = landmarks_of(faces, [host, donor])
+    out, mask = swap_inner_face(donor, donor_lm, host, host_lm, np.random.default_rng(0))
+    inside, outside = mask > 0.9, mask < 1e-3
+    assert inside.sum() > 4000 and outside.sum() > 4000
+    err = lambda a: float(np.abs(a.astype(int) - host.astype(int))[inside].mean())
+    assert err(out) < 0.4 * err(donor)  # aligned and recoloured: near the host, unlike the donor itself
+    assert np.array_equal(out[outside], host[outside])
+
+    matched = tmp_path / "matched"
+    for cls, im in (("Fake", donor), ("Real", host)):
+        (matched / "Train" / cls).mkdir(parents=True)
+        Image.fromarray(im).save(matched / "Train" / cls / f"{cls.lower()}.png")
+    with open(matched / "Train" / "matches.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([("fake", "real", "pool", "cosine"),
+                                  (matched / "Train/Fake/fake.png", matched / "Train/Real/real.png", "x", "0.9")])
+    out_dir = tmp_path / "swap"
+    assert make_swap_twins(matched, out_dir, detector=faces) == {"Train": 1}
+    split = find_split(out_dir, "Train")
+    assert [Path(p).name for p in split.paths] == ["fake_a_host.jpg", "fake_b_swap.jpg",
+                                                         "fake_a_swap.jpg", "fake_b_host.jpg"]
+    assert [Path(p).is_symlink() for p in split.paths] == [True, False, False, True]  # Real then Fake
+    pairs = read_pairs(out_dir, split)
+    assert sorted((Path(r).stem, Path(f).stem) for r, f in pairs) == [("fake_a_host", "fake_a_swap"),
+                                                                      ("fake_b_swap", "fake_b_host")]
+
+
 def test_resynth_dataset_pairs_each_real_with_its_resynthesis(tmp_path, tiny_dataset):
     """data_prep.resynth: a tiny auto-encoder trained on the reals, each real linked (never copied) beside its
     re-synthesis of the same size, and pairs.csv keeping them together, readable as a training source."""
