@@ -11,6 +11,14 @@ from detector.datasets import (  # noqa: F401  (re-exported)
 )
 
 
+def write_pairs(out: Path, rows) -> None:
+    """out/pairs.csv from (file relative to out, group) rows: the files of one group are twins (read_pairs)."""
+    with open(Path(out) / "pairs.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "original_video"])
+        w.writerows(rows)
+
+
 def read_pairs(root: str | Path, split: Split) -> list[tuple[str, str]]:
     """(real, fake) pairs of one split. Uses ROOT/pairs.csv (file,original_video) when present: each fake
     is paired with the real frame of its source video. Unpaired images are paired at random (the minority

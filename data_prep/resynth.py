@@ -19,12 +19,13 @@ only in the decoder's traces, not in size or compression.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from .dataset import write_pairs
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -147,10 +148,7 @@ def make_resynth_dataset(data: list[Path], out: Path, limit: int = 0, epochs: in
         stats[split] = made
         if quality:
             stats[f"{split}_psnr_db"] = round(float(np.mean(quality)), 1)
-    with open(out / "pairs.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "original_video"])
-        w.writerows(rows)
+    write_pairs(out, rows)
     return stats
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from detector.datasets import SPLITS
 
+from .dataset import write_pairs
 from .sbi import CANONICAL_LANDMARKS, face_mask
 
 KEYS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
@@ -131,10 +132,7 @@ def make_swap_twins(matched: Path, out: Path, seed: int = 0, detector=None) -> d
             print(f"\r{split}: {min(i + 16, len(matches))}/{len(matches)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
         counts[split] = len(matches)
-    with open(out / "pairs.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["file", "original_video"])
-        w.writerows(rows)
+    write_pairs(out, rows)
     return counts
 
 
