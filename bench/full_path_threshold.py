@@ -1,6 +1,6 @@
 """Models compared at equal real-photo false alarms, on the full path a user gets (not on training crops).
 
-    python bench/full_path_threshold.py --model effnetlite0-mix-twins --model lo-lfw-2st \\
+    python bench/full_path_threshold.py --model effnetlite0-mix-swap --model lo-lfw-2st-swap \\
         --models-dir models ~/.cache/deepfake-detector/out \\
         --real ../shared/datasets/lfw-real ../shared/datasets/utkface-real \\
         --fake ../shared/datasets/dfdc-faces ../shared/datasets/stylegan-faces --max-real-fp 0.05 0.07 0.10

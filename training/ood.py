@@ -1,6 +1,6 @@
 """Fit a model's "unlike anything it was trained on" statistics (detector.ood) and store them beside it.
 
-    python -m training.ood models/effnetlite0-mix-twins.keras --data ../shared/datasets/dfdc-faces DIR...
+    python -m training.ood models/effnetlite0-mix-swap.keras --data ../shared/datasets/dfdc-faces DIR...
 
 Scores a capped, seeded sample of each source's Train faces (folders of face crops in the OpenForensics layout;
 real-only folders too) through the model, fits the class means and whitened covariance of their pooled features,
