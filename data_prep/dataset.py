@@ -3,12 +3,26 @@ is detector.datasets (re-exported here), so the detector never depends on data_p
 from __future__ import annotations
 
 import csv
+import os
 import random
 from pathlib import Path
 
 from detector.datasets import (  # noqa: F401  (re-exported)
     CLASSES, IMAGE_SUFFIXES, SPLITS, DatasetError, Split, child_dir, find_dataset, find_split,
 )
+
+
+def link_unchanged(path: str | Path, link: Path) -> None:
+    """`link` -> the file at `path` (resolved), unless it exists: source data is linked, never copied."""
+    if not link.exists():
+        os.symlink(os.path.realpath(path), link)
+
+
+def save_jpeg(path: Path, image) -> None:
+    """An RGB uint8 picture made here (a blend, a swap, a re-synthesis) as a JPEG of quality 95."""
+    import cv2
+
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
 
 
 def write_pairs(out: Path, rows) -> None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from detector.datasets import SPLITS, DatasetError, find_split
+
+from .dataset import link_unchanged
 
 FEATURE_SIZE = 224  # ImageNet's input side
 
@@ -90,9 +91,7 @@ def _pool(pools: list[Path], split: str, limit: int, seed: int) -> tuple[list[st
 
 
 def _link(path: str, folder: Path, prefix: str = "") -> None:
-    link = folder / (prefix + Path(path).name)
-    if not link.exists():
-        os.symlink(os.path.realpath(path), link)
+    link_unchanged(path, folder / (prefix + Path(path).name))
 
 
 def match(src: Path, pools: list[Path], out: Path, limit: int = 4000, seed: int = 0) -> dict[str, dict[str, int]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import write_pairs
+from .dataset import save_jpeg, write_pairs
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -110,9 +110,6 @@ def make_resynth_dataset(data: list[Path], out: Path, limit: int = 0, epochs: in
         model = train_autoencoder([p for d in data for p in _reals(d, "Train", limit)], epochs=epochs, seed=seed)
         model.save(out / "autoencoder.keras")
 
-    def write(path: Path, image: np.ndarray) -> None:
-        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-
     stats, rows = {}, []
     for split in ("Train", "Validation"):
         (out / split / "Real").mkdir(parents=True, exist_ok=True)
@@ -137,10 +134,10 @@ def make_resynth_dataset(data: list[Path], out: Path, limit: int = 0, epochs: in
                 fakes = resynthesise_batch(model, images) if same else [resynthesise(model, im) for im in images]
                 for (path, real, fake_path), image, fake in zip(group, images, fakes):
                     if size:
-                        write(real, image)  # re-encoded like its twin: the pair differs only in the decoder
+                        save_jpeg(real, image)  # re-encoded like its twin: the pair differs only in the decoder
                     elif not real.exists():
                         os.symlink(os.path.abspath(path), real)  # no copy of the source data
-                    write(fake_path, fake)
+                    save_jpeg(fake_path, fake)
                     quality.append(psnr(image, fake))
                 made += len(group)
                 print(f"\r{split} {d.name}: {made} done", end="", file=sys.stderr)

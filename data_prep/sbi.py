@@ -109,9 +109,7 @@ def blend_crop(image: np.ndarray, seed: int, return_mask: bool = False, part: st
 
 
 def make_sbi_dataset(data: Path, out: Path, splits=("Train", "Validation"), seed: int = 0, limit: int = 0) -> dict:
-    import cv2
-
-    from data_prep.dataset import find_split
+    from data_prep.dataset import find_split, save_jpeg
     from detector.decode import load_image
     from detector.faces import FaceDetector
 
@@ -138,8 +136,7 @@ def make_sbi_dataset(data: Path, out: Path, splits=("Train", "Validation"), seed
                 if not link.exists():
                     os.symlink(os.path.abspath(path), link)  # no copy of the source data
                 fake = self_blend(image, found[0].landmarks, rng)
-                cv2.imwrite(str(out / split / "Fake" / f"{name}_sbi.jpg"), cv2.cvtColor(fake, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, 95])
+                save_jpeg(out / split / "Fake" / f"{name}_sbi.jpg", fake)
                 rows += [(f"{split}/Real/{name}.jpg", name), (f"{split}/Fake/{name}_sbi.jpg", name)]
                 made += 1
             print(f"\r{split}: {min(i + 16, len(reals))}/{len(reals)}", end="", file=sys.stderr)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import numpy as np
 
 from detector.datasets import SPLITS
 
-from .dataset import write_pairs
+from .dataset import link_unchanged, save_jpeg, write_pairs
 from .sbi import CANONICAL_LANDMARKS, face_mask
 
 KEYS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
@@ -85,17 +84,6 @@ def landmarks_of(detector, images: list[np.ndarray]) -> list[dict]:
     return out
 
 
-def _save(image: np.ndarray, path: Path) -> None:
-    import cv2
-
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-
-
-def _link(path: str, link: Path) -> None:
-    if not link.exists():
-        os.symlink(os.path.realpath(path), link)  # never a copy of the source data
-
-
 def make_swap_twins(matched: Path, out: Path, seed: int = 0, detector=None) -> dict[str, int]:
     """Per split with a matches.csv: both twin pairs of every (fake, real) match, and pairs.csv keeping each
     twin beside its partner in training batches. Returns {split: matches used}."""
@@ -120,11 +108,11 @@ def make_swap_twins(matched: Path, out: Path, seed: int = 0, detector=None) -> d
             for r, fake, real, flm, rlm in zip(chunk, fakes, reals, fake_lm, real_lm):
                 stem = Path(r["fake"]).stem
                 # pair a: the real photo, and the real photo with the fake's face
-                _link(r["real"], out / split / "Real" / f"{stem}_a_host.jpg")
-                _save(swap_inner_face(fake, flm, real, rlm, rng)[0], out / split / "Fake" / f"{stem}_a_swap.jpg")
+                link_unchanged(r["real"], out / split / "Real" / f"{stem}_a_host.jpg")
+                save_jpeg(out / split / "Fake" / f"{stem}_a_swap.jpg", swap_inner_face(fake, flm, real, rlm, rng)[0])
                 # pair b: the fake photo, and the fake photo with the real's face
-                _link(r["fake"], out / split / "Fake" / f"{stem}_b_host.jpg")
-                _save(swap_inner_face(real, rlm, fake, flm, rng)[0], out / split / "Real" / f"{stem}_b_swap.jpg")
+                link_unchanged(r["fake"], out / split / "Fake" / f"{stem}_b_host.jpg")
+                save_jpeg(out / split / "Real" / f"{stem}_b_swap.jpg", swap_inner_face(real, rlm, fake, flm, rng)[0])
                 rows += [(f"{split}/Real/{stem}_a_host.jpg", f"{split}_{stem}_a"),
                          (f"{split}/Fake/{stem}_a_swap.jpg", f"{split}_{stem}_a"),
                          (f"{split}/Fake/{stem}_b_host.jpg", f"{split}_{stem}_b"),
